@@ -1,0 +1,7 @@
+"""Every REST endpoint lives under /api/v1/; each app registers its viewsets on this router."""
+
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter()
+
+urlpatterns = router.urls

@@ -1,0 +1,33 @@
+from importlib import import_module
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from portal.demo import DEMO_PASSWORD
+
+# Each app seeds its own part, in dependency order.
+SEEDERS = [
+    "portal.demo.seed_accounts",
+]
+
+
+class Command(BaseCommand):
+    help = "Creates the demo accounts and data. Safe to run twice: a second run changes nothing."
+
+    def handle(self, *args, **options):
+        if settings.IS_PRODUCTION:
+            raise CommandError("seed_demo refuses to run in production mode (DJANGO_ENV=production).")
+        today = timezone.localdate(timezone=timezone.get_default_timezone())
+        accounts = []
+        with transaction.atomic():
+            for dotted in SEEDERS:
+                module_name, func_name = dotted.rsplit(".", 1)
+                rows = getattr(import_module(module_name), func_name)(today=today, out=self.stdout)
+                if dotted == "portal.demo.seed_accounts":
+                    accounts = rows
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Every account's password: " + DEMO_PASSWORD))
+        width = max(len(email) for email, _, _ in accounts)
+        for email, role, org in accounts:
+            self.stdout.write(f"  {email.ljust(width)}  {role:<28} {org}")
