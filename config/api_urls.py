@@ -2,6 +2,9 @@
 
 from rest_framework.routers import DefaultRouter
 
+import contracts.api
+
 router = DefaultRouter()
+contracts.api.register(router)
 
 urlpatterns = router.urls

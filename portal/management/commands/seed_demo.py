@@ -10,6 +10,7 @@ from portal.demo import DEMO_PASSWORD
 # Each app seeds its own part, in dependency order.
 SEEDERS = [
     "portal.demo.seed_accounts",
+    "contracts.demo.seed",
 ]
 
 

@@ -1,0 +1,188 @@
+"""The one place that turns a contract into entitlements: tier, channels, targets, hours.
+
+Every other part of the portal asks `entitlements_for()`; nothing else derives a tier.
+"""
+
+import datetime
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+
+from contracts.models import (
+    AddOn,
+    CalendarKind,
+    Channel,
+    Contract,
+    Engagement,
+    Plan,
+    ResponseTarget,
+    TargetSource,
+    Tier,
+)
+from contracts.periods import ContractYear, contract_year, prorated_minutes
+from portal.models import Organization
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    source: str  # TargetSource
+    priority: str
+    target_minutes: int
+    calendar: str  # CalendarKind
+
+
+@dataclass(frozen=True)
+class Allotment:
+    """The Solution Architect hours of one contract year."""
+
+    contract_id: int
+    period: ContractYear
+    minutes: int
+    increment_minutes: int
+    rollover: bool
+    overage_approved: bool
+
+    @property
+    def period_start(self) -> datetime.date:
+        return self.period.start
+
+    @property
+    def period_end(self) -> datetime.date:
+        return self.period.end
+
+
+@dataclass(frozen=True)
+class Entitlements:
+    organization: Organization
+    contract: Contract | None
+    tier: str | None  # Tier, or None without an active contract
+    premium: bool = False
+    configuration_support: bool = False
+    slack_add_on: bool = False
+    channels: frozenset[str] = frozenset()
+    response_targets: tuple[TargetRule, ...] = ()
+    allotment: Allotment | None = None
+    engagements: tuple[Engagement, ...] = ()
+    connector_ids: frozenset[int] = frozenset()
+    slack_channel_ids: tuple[str, ...] = ()
+    escalation_channel: str = ""
+    add_ons: tuple[str, ...] = field(default=())
+
+    @property
+    def has_contract(self) -> bool:
+        return self.contract is not None
+
+    def allows(self, channel: str) -> bool:
+        return channel in self.channels
+
+    def targets_for(self, priority: str) -> list[TargetRule]:
+        return [rule for rule in self.response_targets if rule.priority == priority]
+
+    @property
+    def coverage(self) -> str:
+        return CalendarKind.WALL_CLOCK if self.premium else CalendarKind.BUSINESS
+
+    @property
+    def slack_engagement(self) -> bool:
+        return any(e.via_slack for e in self.engagements)
+
+
+def support_tier(plan: str, add_on_kinds) -> str:
+    """SPEC's rule: the Enterprise plan or the Enterprise add-on gives Enterprise, otherwise Standard."""
+    if plan == Plan.ENTERPRISE or AddOn.Kind.ENTERPRISE_SUPPORT in add_on_kinds:
+        return Tier.ENTERPRISE
+    return Tier.STANDARD
+
+
+def allowed_channels(*, tier: str | None, premium: bool, slack_add_on: bool, slack_engagement: bool) -> frozenset[str]:
+    """SPEC's channel table. Portal, API and email are open to everyone (with no contract: no target)."""
+    channels = {Channel.PORTAL, Channel.EMAIL}
+    if (tier == Tier.ENTERPRISE and slack_add_on) or slack_engagement:
+        channels.add(Channel.SLACK)
+    if premium:
+        channels.add(Channel.ESCALATION)
+    return frozenset(str(c) for c in channels)
+
+
+def _local_date(at: datetime.datetime) -> datetime.date:
+    return at.astimezone(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE)).date()
+
+
+def active_contract(organization: Organization, *, on: datetime.date) -> Contract | None:
+    return (
+        Contract.objects.active(on=on)
+        .filter(organization=organization)
+        .prefetch_related("add_ons", "connectors", "engagements")
+        .order_by("-term_start", "-pk")
+        .first()
+    )
+
+
+def entitlements_for(organization: Organization, *, at: datetime.datetime | None = None) -> Entitlements:
+    """What the organization is entitled to at a moment (now by default), from its contract in force."""
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise ValueError("entitlements_for() needs an aware datetime.")
+    day = _local_date(at)
+    contract = active_contract(organization, on=day)
+    slack_ids = tuple(organization.slack_channels.values_list("channel_id", flat=True))
+    if contract is None:
+        return Entitlements(
+            organization=organization,
+            contract=None,
+            tier=None,
+            channels=allowed_channels(tier=None, premium=False, slack_add_on=False, slack_engagement=False),
+            slack_channel_ids=slack_ids,
+        )
+    add_ons = tuple(sorted(a.kind for a in contract.add_ons.all() if a.is_active))
+    tier = support_tier(contract.plan, add_ons)
+    premium = AddOn.Kind.PREMIUM_SUPPORT in add_ons
+    engagements = tuple(e for e in contract.engagements.all() if e.status == Engagement.Status.ACTIVE)
+    slack_add_on = AddOn.Kind.SLACK_CHANNEL in add_ons
+    sources = [tier] + ([TargetSource.PREMIUM] if premium else [])
+    rules = tuple(
+        TargetRule(source=t.source, priority=t.priority, target_minutes=t.target_minutes, calendar=t.calendar)
+        for t in _targets(sources)
+    )
+    allotment = None
+    if tier == Tier.ENTERPRISE and contract.sa_hours_per_year > 0:
+        period = contract_year(contract.term_start, contract.term_end, day)
+        yearly_minutes = int(contract.sa_hours_per_year * 60)
+        allotment = Allotment(
+            contract_id=contract.pk,
+            period=period,
+            minutes=prorated_minutes(yearly_minutes, contract.term_start, period),
+            increment_minutes=contract.rounding_increment_minutes,
+            rollover=contract.rollover,
+            overage_approved=contract.overage_approved,
+        )
+    return Entitlements(
+        organization=organization,
+        contract=contract,
+        tier=tier,
+        premium=premium,
+        configuration_support=AddOn.Kind.CONFIGURATION_SUPPORT in add_ons or bool(engagements),
+        slack_add_on=slack_add_on,
+        channels=allowed_channels(
+            tier=tier,
+            premium=premium,
+            slack_add_on=slack_add_on,
+            slack_engagement=any(e.via_slack for e in engagements),
+        ),
+        response_targets=rules,
+        allotment=allotment,
+        engagements=engagements,
+        connector_ids=frozenset(c.pk for c in contract.connectors.all()),
+        slack_channel_ids=slack_ids,
+        escalation_channel=contract.escalation_channel if premium else "",
+        add_ons=add_ons,
+    )
+
+
+def _targets(sources: list[str]) -> list[ResponseTarget]:
+    order = {source: i for i, source in enumerate(sources)}
+    rows = list(ResponseTarget.objects.filter(source__in=sources))
+    priority_rank = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
+    return sorted(rows, key=lambda t: (priority_rank.get(t.priority, 9), order[t.source]))

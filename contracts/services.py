@@ -1,0 +1,169 @@
+"""Writes to contracts. Each runs in one transaction and records who made the change."""
+
+import uuid
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from contracts.models import AddOn, Connector, Contract, Engagement, SlackChannel
+from portal import roles
+from portal.models import Organization, User
+
+
+class ContractPermissionDenied(PermissionError):
+    pass
+
+
+def _require_editor(actor: User) -> None:
+    if not (roles.is_account_manager(actor) or actor.is_superuser):
+        raise ContractPermissionDenied("Only account managers and admins change contracts.")
+
+
+def contract_editable_by(user) -> bool:
+    return bool(user.is_authenticated and (roles.is_account_manager(user) or user.is_superuser))
+
+
+def _save(instance, actor: User, batch: str = "") -> None:
+    instance._history_user = actor
+    instance._change_reason = batch
+    instance.full_clean()
+    instance.save()
+
+
+def _set_add_ons(contract: Contract, kinds: Iterable[str], actor: User) -> None:
+    wanted = set(kinds)
+    unknown = wanted - set(AddOn.Kind.values)
+    if unknown:
+        raise ValidationError({"add_ons": f"Unknown add-on: {', '.join(sorted(unknown))}."})
+    existing = {a.kind: a for a in contract.add_ons.all()}
+    for kind in AddOn.Kind.values:
+        add_on = existing.get(kind)
+        active = kind in wanted
+        if add_on is None and active:
+            add_on = AddOn(contract=contract, kind=kind, is_active=True)
+            _save(add_on, actor)
+        elif add_on is not None and add_on.is_active != active:
+            add_on.is_active = active
+            _save(add_on, actor)
+
+
+def _validate_rules(contract: Contract, add_on_kinds: set[str]) -> None:
+    """Cross-field rules of a contract that one row's clean() cannot see."""
+    from contracts.entitlements import support_tier
+
+    errors = {}
+    tier = support_tier(contract.plan, add_on_kinds)
+    if AddOn.Kind.SLACK_CHANNEL in add_on_kinds and tier != "enterprise":
+        errors["add_ons"] = "The Slack channel add-on needs Enterprise support (the plan or the add-on)."
+    if contract.sa_hours_per_year and tier != "enterprise":
+        errors["sa_hours_per_year"] = "Solution Architect hours come with Enterprise support only."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set_slack_channels(organization: Organization, channel_ids: Iterable[str], actor: User) -> None:
+    wanted = {c.strip().upper() for c in channel_ids if c and c.strip()}
+    for channel_id in wanted:
+        owner = SlackChannel.objects.filter(channel_id=channel_id).exclude(organization=organization).first()
+        if owner:
+            raise ValidationError({"slack_channel_ids": f"Slack channel {channel_id} belongs to {owner.organization}."})
+    for mapped in organization.slack_channels.exclude(channel_id__in=wanted):
+        mapped._history_user = actor
+        mapped.delete()
+    existing = set(organization.slack_channels.values_list("channel_id", flat=True))
+    for channel_id in sorted(wanted - existing):
+        _save(SlackChannel(organization=organization, channel_id=channel_id), actor)
+
+
+@transaction.atomic
+def contract_save(
+    *,
+    actor: User,
+    organization: Organization,
+    contract: Contract | None = None,
+    plan: str,
+    term_start,
+    term_end,
+    status: str = Contract.Status.ACTIVE,
+    add_ons: Iterable[str] = (),
+    sa_hours_per_year=0,
+    rounding_increment_minutes: int = 15,
+    rollover: bool = False,
+    overage_approved: bool = False,
+    connectors: Iterable[Connector] = (),
+    escalation_channel: str = "",
+    notes: str = "",
+    slack_channel_ids: Iterable[str] | None = None,
+) -> Contract:
+    """Creates or updates a contract with its add-ons, connectors and Slack channels; history records each."""
+    _require_editor(actor)
+    contract = contract or Contract(organization=organization)
+    if contract.organization_id != organization.pk:
+        raise ValidationError("A contract cannot move to another organization.")
+    contract.plan = plan
+    contract.term_start = term_start
+    contract.term_end = term_end
+    contract.status = status
+    contract.sa_hours_per_year = sa_hours_per_year
+    contract.rounding_increment_minutes = rounding_increment_minutes
+    contract.rollover = rollover
+    contract.overage_approved = overage_approved
+    contract.escalation_channel = escalation_channel
+    contract.notes = notes
+    add_on_kinds = set(add_ons)
+    contract.full_clean()
+    _validate_rules(contract, add_on_kinds)
+    if AddOn.Kind.PREMIUM_SUPPORT in add_on_kinds and not escalation_channel.strip():
+        raise ValidationError({"escalation_channel": "Premium needs the escalation channel agreed at sign-up."})
+    # One id for every history record this save writes, so the history shows them as one change.
+    batch = f"change {uuid.uuid4().hex[:12]}"
+    _save(contract, actor, batch)
+    _set_add_ons(contract, add_on_kinds, actor)
+    connectors = list(connectors)
+    if set(contract.connectors.all()) != set(connectors):
+        contract._history_user = actor
+        contract._change_reason = batch
+        contract.connectors.set(connectors)
+    if slack_channel_ids is not None:
+        _set_slack_channels(organization, slack_channel_ids, actor)
+    return contract
+
+
+@transaction.atomic
+def contract_update_fields(*, actor: User, contract: Contract, **changes) -> Contract:
+    """Changes some of a contract's fields, keeping the rest as they are (used by the API's PATCH)."""
+    current = {
+        "plan": contract.plan,
+        "term_start": contract.term_start,
+        "term_end": contract.term_end,
+        "status": contract.status,
+        "add_ons": [a.kind for a in contract.add_ons.all() if a.is_active],
+        "sa_hours_per_year": contract.sa_hours_per_year,
+        "rounding_increment_minutes": contract.rounding_increment_minutes,
+        "rollover": contract.rollover,
+        "overage_approved": contract.overage_approved,
+        "connectors": list(contract.connectors.all()),
+        "escalation_channel": contract.escalation_channel,
+        "notes": contract.notes,
+    }
+    current.update(changes)
+    return contract_save(actor=actor, organization=contract.organization, contract=contract, **current)
+
+
+@transaction.atomic
+def engagement_save(*, actor: User, contract: Contract, engagement: Engagement | None = None, **fields) -> Engagement:
+    """Creates or updates a Configuration Support engagement; the add-on follows an active engagement."""
+    _require_editor(actor)
+    engagement = engagement or Engagement(contract=contract)
+    for name, value in fields.items():
+        setattr(engagement, name, value)
+    _save(engagement, actor)
+    if engagement.status == Engagement.Status.ACTIVE:
+        add_on = AddOn.objects.filter(contract=contract, kind=AddOn.Kind.CONFIGURATION_SUPPORT).first()
+        if add_on is None:
+            _save(AddOn(contract=contract, kind=AddOn.Kind.CONFIGURATION_SUPPORT), actor)
+        elif not add_on.is_active:
+            add_on.is_active = True
+            _save(add_on, actor)
+    return engagement

@@ -1,0 +1,182 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from contracts import services
+from contracts.entitlements import entitlements_for
+from contracts.forms import ContractForm, EngagementForm
+from contracts.models import Contract, Engagement, describe_target
+from contracts.selectors import contract_history, contracts_visible_to, organizations_with_contracts
+from portal import roles
+from portal.models import Organization
+
+
+def _staff_only(user) -> None:
+    if not roles.is_support_staff(user):
+        raise PermissionDenied
+
+
+def _editor_only(user) -> None:
+    if not services.contract_editable_by(user):
+        raise PermissionDenied
+
+
+def entitlement_summary(entitlements) -> dict:
+    """What pages show of entitlements: targets as rows of priority × policy, described in words."""
+    rows = {}
+    for rule in entitlements.response_targets:
+        rows.setdefault(rule.priority, []).append(
+            {
+                "source": rule.source,
+                "text": describe_target(rule.target_minutes, rule.calendar),
+                "calendar": rule.calendar,
+            }
+        )
+    ordered = [(p, rows[p]) for p in ["urgent", "high", "normal", "low"] if p in rows]
+    return {"entitlements": entitlements, "target_rows": ordered}
+
+
+@login_required
+def account_list(request):
+    _staff_only(request.user)
+    accounts = []
+    for organization in organizations_with_contracts():
+        ent = entitlements_for(organization)
+        accounts.append(
+            {
+                "organization": organization,
+                "entitlements": ent,
+                "contracts": organization.contracts.all(),
+                "used_minutes": allotment_used_minutes(ent.allotment),
+            }
+        )
+    return render(
+        request,
+        "contracts/account_list.html",
+        {"accounts": accounts, "can_edit": services.contract_editable_by(request.user)},
+    )
+
+
+def allotment_used_minutes(allotment) -> int | None:
+    """Minutes used in the allotment's contract year; None until the hours ledger can answer."""
+    if allotment is None:
+        return None
+    from hours import selectors as hours_selectors
+
+    used = getattr(hours_selectors, "allotment_used_minutes", None)
+    return used(allotment) if used else None
+
+
+@login_required
+def contract_detail(request, pk: int):
+    _staff_only(request.user)
+    contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
+    ent = entitlements_for(contract.organization)
+    context = {
+        "contract": contract,
+        "is_current": ent.contract is not None and ent.contract.pk == contract.pk,
+        "can_edit": services.contract_editable_by(request.user),
+        "history": contract_history(contract) if services.contract_editable_by(request.user) else None,
+        **entitlement_summary(ent),
+    }
+    return render(request, "contracts/contract_detail.html", context)
+
+
+def _save_contract_from_form(request, form, *, organization, contract=None):
+    data = form.cleaned_data
+    return services.contract_save(
+        actor=request.user,
+        organization=organization,
+        contract=contract,
+        plan=data["plan"],
+        term_start=data["term_start"],
+        term_end=data["term_end"],
+        status=data["status"],
+        add_ons=data["add_ons"],
+        sa_hours_per_year=data["sa_hours_per_year"],
+        rounding_increment_minutes=data["rounding_increment_minutes"],
+        rollover=data["rollover"],
+        overage_approved=data["overage_approved"],
+        connectors=data["connectors"],
+        escalation_channel=data["escalation_channel"],
+        notes=data["notes"],
+        slack_channel_ids=data["slack_channel_ids"],
+    )
+
+
+def _apply_validation_error(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def contract_edit(request, pk: int):
+    _editor_only(request.user)
+    contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
+    return _contract_form(request, organization=contract.organization, contract=contract)
+
+
+@login_required
+def contract_create(request, organization_id: int):
+    _editor_only(request.user)
+    organization = get_object_or_404(Organization, pk=organization_id)
+    return _contract_form(request, organization=organization, contract=None)
+
+
+def _contract_form(request, *, organization, contract):
+    form = ContractForm(request.POST or None, instance=contract, organization=organization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = _save_contract_from_form(request, form, organization=organization, contract=contract)
+        except ValidationError as error:
+            _apply_validation_error(form, error)
+        else:
+            messages.success(request, f"The contract of {organization} was saved.")
+            return redirect("contracts:contract_detail", pk=saved.pk)
+    return render(
+        request, "contracts/contract_form.html", {"form": form, "organization": organization, "contract": contract}
+    )
+
+
+@login_required
+def engagement_form(request, contract_pk: int, pk: int | None = None):
+    _editor_only(request.user)
+    contract = get_object_or_404(contracts_visible_to(request.user), pk=contract_pk)
+    engagement = get_object_or_404(Engagement, pk=pk, contract=contract) if pk else None
+    form = EngagementForm(request.POST or None, instance=engagement)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.engagement_save(actor=request.user, contract=contract, engagement=engagement, **fields)
+        except ValidationError as error:
+            _apply_validation_error(form, error)
+        else:
+            messages.success(request, "The engagement was saved.")
+            return redirect("contracts:contract_detail", pk=contract.pk)
+    return render(
+        request, "contracts/engagement_form.html", {"form": form, "contract": contract, "engagement": engagement}
+    )
+
+
+@login_required
+def my_contract(request):
+    """A customer's read-only summary of what their contract includes."""
+    organization = request.user.organization
+    if organization is None:
+        raise Http404("Only customers have a contract page.")
+    ent = entitlements_for(organization)
+    return render(
+        request,
+        "contracts/my_contract.html",
+        {"organization": organization, "now": timezone.now(), **entitlement_summary(ent)},
+    )
+
+
+def contract_for_user_or_404(user, pk: int) -> Contract:
+    return get_object_or_404(contracts_visible_to(user), pk=pk)
