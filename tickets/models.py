@@ -1,0 +1,311 @@
+"""Tickets, their threads and timelines, and the first-response clock's snapshot."""
+
+import hashlib
+import hmac
+import os
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from contracts.models import CalendarKind, Connector, Engagement, Priority, TargetSource
+from portal import roles
+from portal.models import Organization
+
+
+class Kind(models.TextChoices):
+    QUESTION = "question", "Question"
+    INCIDENT = "incident", "Incident or bug"
+    FEATURE_REQUEST = "feature_request", "Feature request"
+    CONFIGURATION_REQUEST = "configuration_request", "Configuration request"
+    CONNECTOR_QUOTE = "connector_quote", "New connector (quote request)"
+
+
+class TicketChannel(models.TextChoices):
+    PORTAL = "portal", "Portal"
+    EMAIL = "email", "Email"
+    SLACK = "slack", "Slack"
+    API = "api", "API"
+    ESCALATION = "escalation", "Escalation"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    PENDING_CUSTOMER = "pending_customer", "Pending customer"
+    ON_HOLD = "on_hold", "On hold"
+    SOLVED = "solved", "Solved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.ON_HOLD)
+
+# Status changes go through Ticket.can_move_to(); anything not listed is refused.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    Status.NEW: {Status.OPEN, Status.PENDING_CUSTOMER, Status.ON_HOLD, Status.SOLVED, Status.CLOSED},
+    Status.OPEN: {Status.PENDING_CUSTOMER, Status.ON_HOLD, Status.SOLVED, Status.CLOSED},
+    Status.PENDING_CUSTOMER: {Status.OPEN, Status.ON_HOLD, Status.SOLVED, Status.CLOSED},
+    Status.ON_HOLD: {Status.OPEN, Status.PENDING_CUSTOMER, Status.SOLVED, Status.CLOSED},
+    Status.SOLVED: {Status.OPEN, Status.CLOSED},
+    Status.CLOSED: set(),
+}
+
+
+class SlaState(models.TextChoices):
+    NONE = "none", "No target"
+    RUNNING = "running", "Running"
+    AT_RISK = "at_risk", "At risk"
+    MET = "met", "Met"
+    BREACHED = "breached", "Breached"
+
+
+class TicketQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one gate for reads: staff see every ticket, a customer their organization's, others none."""
+        if not user.is_authenticated:
+            return self.none()
+        if roles.is_support_staff(user):
+            return self
+        organization = user.organization
+        if organization is None:
+            return self.none()
+        return self.filter(organization=organization)
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def awaiting_first_response(self):
+        return self.filter(first_response_at__isnull=True, first_response_due_at__isnull=False)
+
+
+class Ticket(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="tickets")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="requested_tickets"
+    )
+    requester_label = models.CharField(
+        max_length=200, blank=True, help_text="Who wrote, when they have no account (a Slack user, say)."
+    )
+    subject = models.CharField(max_length=200)
+    description = models.TextField()
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.QUESTION)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(max_length=12, choices=TicketChannel.choices, default=TicketChannel.PORTAL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
+    )
+    ccs = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cc_tickets")
+    engagement = models.ForeignKey(Engagement, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
+    connector = models.ForeignKey(
+        Connector, on_delete=models.SET_NULL, null=True, blank=True, help_text="For quote requests."
+    )
+    received_at = models.DateTimeField(db_index=True)
+
+    # The deadline snapshot: what applied when the ticket arrived (or when staff last moved it).
+    sla_policy = models.CharField(max_length=12, choices=TargetSource.choices, blank=True)
+    sla_target_minutes = models.PositiveIntegerField(null=True, blank=True)
+    sla_calendar = models.CharField(max_length=10, choices=CalendarKind.choices, blank=True)
+    sla_clock_start = models.DateTimeField(null=True, blank=True)
+    sla_candidates = models.JSONField(default=list, blank=True)
+    sla_cap_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a raise of priority: the deadline the ticket had, never extended."
+    )
+    sla_note = models.CharField(max_length=300, blank=True, help_text="Why there is no target, or how it was set.")
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    at_risk_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    at_risk_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+
+    needs_account_review = models.BooleanField(
+        default=False, help_text="Arrived without an active contract; its account manager was told."
+    )
+    suggested_articles = models.JSONField(default=list, blank=True, help_text="Article ids the form suggested.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            # The sweep reads only tickets whose marks are due, through these partial indexes.
+            models.Index(
+                fields=["at_risk_due_at"],
+                name="ticket_at_risk_due",
+                condition=Q(first_response_at__isnull=True, at_risk_at__isnull=True, at_risk_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["first_response_due_at"],
+                name="ticket_breach_due",
+                condition=Q(
+                    first_response_at__isnull=True, breached_at__isnull=True, first_response_due_at__isnull=False
+                ),
+            ),
+            models.Index(fields=["organization", "status"], name="ticket_org_status"),
+            models.Index(fields=["status", "first_response_due_at"], name="ticket_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return ticket_reference(self.pk)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def can_move_to(self, status: str) -> bool:
+        return status in ALLOWED_TRANSITIONS.get(self.status, set())
+
+    def sla_state(self, *, now) -> str:
+        if self.first_response_due_at is None:
+            return SlaState.NONE
+        if self.breached_at is not None:
+            return SlaState.BREACHED
+        if self.first_response_at is not None:
+            return SlaState.MET if self.first_response_at <= self.first_response_due_at else SlaState.BREACHED
+        if not self.is_open:
+            return SlaState.NONE
+        if now >= self.first_response_due_at:
+            return SlaState.BREACHED
+        if self.at_risk_at is not None or (self.at_risk_due_at and now >= self.at_risk_due_at):
+            return SlaState.AT_RISK
+        return SlaState.RUNNING
+
+    def requester_name(self) -> str:
+        return str(self.requester) if self.requester else (self.requester_label or "unknown")
+
+
+def ticket_reference(pk: int) -> str:
+    """'123-9f2c4e1a0b': the ticket number with a keyed hash, so a reference cannot be guessed by counting."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"ticket:{pk}".encode(), hashlib.sha256).hexdigest()[:10]
+    return f"{pk}-{digest}"
+
+
+def ticket_pk_from_reference(reference: str) -> int | None:
+    """The ticket number when the reference's hash is right, else None."""
+    number, _, _ = reference.partition("-")
+    if not number.isdigit():
+        return None
+    return int(number) if hmac.compare_digest(ticket_reference(int(number)), reference) else None
+
+
+class Comment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    author_label = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    public = models.BooleanField(default=True)
+    is_staff_reply = models.BooleanField(default=False)
+    is_automatic = models.BooleanField(default=False, help_text="Sent by the portal itself (an acknowledgement).")
+    channel = models.CharField(max_length=12, choices=TicketChannel.choices, default=TicketChannel.PORTAL)
+    external_id = models.CharField(max_length=255, blank=True, db_index=True, help_text="Message-ID or Slack ts.")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment on #{self.ticket_id} by {self.author or self.author_label}"
+
+    def author_name(self) -> str:
+        return str(self.author) if self.author else (self.author_label or "Support Portal")
+
+
+def attachment_path(instance, filename: str) -> str:
+    # A random folder name: stored files are never reachable by guessing, and names never collide.
+    return f"attachments/{instance.ticket_id}/{os.urandom(8).hex()}/{os.path.basename(filename)[-120:]}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=150, blank=True)
+    size = models.PositiveBigIntegerField()
+    public = models.BooleanField(default=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TicketEvent(models.Model):
+    """One line of a ticket's timeline, written in the same transaction as the change it records."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        PRIORITY_CHANGED = "priority_changed", "Priority changed"
+        DEADLINE_RECOMPUTED = "deadline_recomputed", "Deadline recomputed"
+        ASSIGNED = "assigned", "Assigned"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        FIRST_RESPONSE = "first_response", "First response"
+        AT_RISK = "at_risk", "At risk"
+        BREACHED = "breached", "Breached"
+        ESCALATED = "escalated", "Escalated"
+        FLAGGED = "flagged", "Flagged for the account manager"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    message = models.CharField(max_length=500)
+    public = models.BooleanField(default=True, help_text="Shown to the customer.")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.kind}: {self.message}"
+
+
+class SlaAlert(models.Model):
+    """One row per ticket and alert: the unique constraint makes notifications happen once."""
+
+    class Kind(models.TextChoices):
+        AT_RISK = "at_risk", "At risk"
+        BREACHED = "breached", "Breached"
+        ESCALATED = "escalated", "Escalated to on-call"
+        PAGED = "paged", "Paged on receipt"
+        NO_CONTRACT = "no_contract", "No active contract"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "kind"], name="one_alert_per_ticket_kind")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.kind}"
+
+
+class ClosureDay(models.Model):
+    """An admin's change to the support calendar: a day closed beyond the federal holidays, or a holiday worked."""
+
+    class Action(models.TextChoices):
+        CLOSE = "close", "Closed (add a closure day)"
+        OPEN = "open", "Open (remove a holiday)"
+
+    date = models.DateField(unique=True)
+    action = models.CharField(max_length=6, choices=Action.choices, default=Action.CLOSE)
+    reason = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_action_display()}: {self.reason}"

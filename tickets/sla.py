@@ -1,0 +1,163 @@
+"""First-response deadlines: the only code that decides when a ticket is due, and why.
+
+A deadline comes from the organization's entitlements (contracts.entitlements), the ticket's kind,
+channel and priority, and the moment it was received. Where the tier's business-hours target and
+Premium's 24/7 target both apply, the earliest deadline wins.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from contracts.entitlements import Entitlements
+from contracts.models import CalendarKind, Tier, describe_target
+from tickets.calendars import calendar_for
+from tickets.models import Kind, TicketChannel
+
+POLICY_LABELS = {"standard": "Standard", "enterprise": "Enterprise", "premium": "Premium"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One policy's target and the deadline it gives."""
+
+    policy: str
+    target_minutes: int
+    calendar: str
+    due_at: datetime.datetime
+
+    @property
+    def describe(self) -> str:
+        return describe_target(self.target_minutes, self.calendar)
+
+    def as_json(self) -> dict:
+        return {"policy": self.policy, "target_minutes": self.target_minutes, "calendar": self.calendar}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The first-response deadline of a ticket, or why it has none."""
+
+    due_at: datetime.datetime | None
+    policy: str | None = None
+    target_minutes: int | None = None
+    calendar: str | None = None
+    clock_start: datetime.datetime | None = None
+    at_risk_at: datetime.datetime | None = None
+    candidates: tuple[Candidate, ...] = field(default=())
+    note: str = ""
+
+    @property
+    def has_target(self) -> bool:
+        return self.due_at is not None
+
+    def describe(self) -> str:
+        return describe_target(self.target_minutes, self.calendar) if self.has_target else "no response target"
+
+
+def no_target_reason(entitlements: Entitlements, *, kind: str, channel: str) -> str | None:
+    """SPEC's list of tickets that are tracked without a response target; None when a target applies."""
+    if not entitlements.has_contract:
+        return "No active contract: the ticket is accepted without a response target and the account manager is told."
+    if channel == TicketChannel.SLACK:
+        return "Messages that arrive through Slack are tracked without a response target."
+    if kind == Kind.CONNECTOR_QUOTE:
+        return "A connector outside the contract is a new project: it is quoted, without a response target."
+    if entitlements.tier == Tier.STANDARD and kind == Kind.FEATURE_REQUEST:
+        return "Feature requests on Standard support are tracked without a response target."
+    if kind == Kind.CONFIGURATION_REQUEST and entitlements.tier != Tier.ENTERPRISE:
+        if entitlements.configuration_support:
+            return "Configuration Support work is run as a project, without a response target."
+        return "Custom configuration work on Standard support is tracked without a response target."
+    return None
+
+
+def at_risk_moment(calendar, start: datetime.datetime, due: datetime.datetime) -> datetime.datetime:
+    """When 75% of the time from the clock's start to the deadline has elapsed, in the target's calendar."""
+    return calendar.add(start, (calendar.elapsed(start, due) * 3) // 4)
+
+
+def candidates_at(rules, start: datetime.datetime, changes=None) -> list[Candidate]:
+    """Each rule's deadline counted from `start`; `rules` are TargetRules or stored candidate dicts."""
+    found = []
+    for rule in rules:
+        policy = rule["policy"] if isinstance(rule, dict) else rule.source
+        minutes = rule["target_minutes"] if isinstance(rule, dict) else rule.target_minutes
+        kind = rule["calendar"] if isinstance(rule, dict) else rule.calendar
+        due = calendar_for(kind, changes).add(start, datetime.timedelta(minutes=minutes))
+        found.append(Candidate(policy=policy, target_minutes=minutes, calendar=kind, due_at=due))
+    return found
+
+
+def earliest(candidates: list[Candidate]) -> Candidate:
+    # On a tie the tier's own policy is named: it was met without the add-on's help.
+    return min(candidates, key=lambda c: (c.due_at, c.policy == "premium"))
+
+
+def deadline_from_candidates(
+    candidates: list[Candidate], *, start: datetime.datetime, changes=None, note: str = ""
+) -> Deadline:
+    winner = earliest(candidates)
+    calendar = calendar_for(winner.calendar, changes)
+    if not note:
+        note = f"{POLICY_LABELS[winner.policy]} target of {winner.describe}"
+        others = [c for c in candidates if c is not winner]
+        if others:
+            note += " wins over " + ", ".join(f"{POLICY_LABELS[c.policy]} ({c.describe})" for c in others)
+    return Deadline(
+        due_at=winner.due_at,
+        policy=winner.policy,
+        target_minutes=winner.target_minutes,
+        calendar=winner.calendar,
+        clock_start=start,
+        at_risk_at=at_risk_moment(calendar, start, winner.due_at),
+        candidates=tuple(candidates),
+        note=note,
+    )
+
+
+def resolve_deadline(
+    entitlements: Entitlements, *, kind: str, channel: str, priority: str, received_at: datetime.datetime, changes=None
+) -> Deadline:
+    """The first-response deadline of a ticket received at `received_at`, with the policy that set it."""
+    reason = no_target_reason(entitlements, kind=kind, channel=channel)
+    if reason:
+        return Deadline(due_at=None, clock_start=received_at, note=reason)
+    rules = entitlements.targets_for(priority)
+    if not rules:
+        return Deadline(due_at=None, clock_start=received_at, note=f"No target is set for {priority} priority.")
+    return deadline_from_candidates(candidates_at(rules, received_at, changes), start=received_at, changes=changes)
+
+
+def explain(deadline: Deadline, *, changes=None) -> list[str]:
+    """Lines for people: each policy, its target and deadline, the winner, and the closed time skipped."""
+    if not deadline.has_target:
+        return [f"No deadline. {deadline.note}"]
+    lines = []
+    for c in deadline.candidates:
+        mark = "wins" if c.due_at == deadline.due_at and c.policy == deadline.policy else "later"
+        lines.append(f"{POLICY_LABELS[c.policy]}: {c.describe} → due {_fmt(c.due_at)} ({mark})")
+        if c.calendar == CalendarKind.BUSINESS:
+            calendar = calendar_for(c.calendar, changes)
+            closed = calendar.closed_time(deadline.clock_start, c.due_at)
+            if closed:
+                lines.append(f"    closed time skipped: {_hours(closed)}")
+            for day in calendar.closed_days(deadline.clock_start, c.due_at):
+                lines.append(f"    closed all day: {day.day:%a %Y-%m-%d} ({day.reason})")
+    lines.append(f"Deadline: {_fmt(deadline.due_at)}, set by {POLICY_LABELS[deadline.policy]} ({deadline.describe()})")
+    if deadline.at_risk_at:
+        lines.append(f"At risk from: {_fmt(deadline.at_risk_at)} (75% of the target elapsed)")
+    return lines
+
+
+def _fmt(moment: datetime.datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    return moment.astimezone(ZoneInfo(settings.SUPPORT_TIME_ZONE)).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+def _hours(delta: datetime.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
