@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("contracts/", include("contracts.urls")),
+    path("integrations/", include("tickets.channels.urls")),
+    path("tickets/quarantine/", include("tickets.channels.staff_urls")),
     path("tickets/", include("tickets.urls")),
     path("hours/", include("hours.urls")),
     path("", include("portal.urls")),

@@ -28,7 +28,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("My tickets", "tickets:list", _customer),
     NavItem("New request", "tickets:create", _customer),
     NavItem("Queue", "tickets:queue", roles.is_support_staff),
-    NavItem("Quarantine", "tickets:quarantine", roles.is_support_staff),
+    NavItem("Quarantine", "channels:quarantine", roles.is_support_staff),
     NavItem("Log time", "hours:log", roles.is_solution_architect),
     NavItem("Timesheet", "hours:week", roles.is_solution_architect),
     NavItem("Accounts", "contracts:account_list", roles.is_support_staff),

@@ -101,6 +101,9 @@ class Ticket(models.Model):
         Connector, on_delete=models.SET_NULL, null=True, blank=True, help_text="For quote requests."
     )
     received_at = models.DateTimeField(db_index=True)
+    tier = models.CharField(
+        max_length=12, blank=True, help_text="The support tier when the ticket arrived (blank: no active contract)."
+    )
 
     # The deadline snapshot: what applied when the ticket arrived (or when staff last moved it).
     sla_policy = models.CharField(max_length=12, choices=TargetSource.choices, blank=True)
@@ -309,3 +312,7 @@ class ClosureDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_action_display()}: {self.reason}"
+
+
+# The intake channels keep their own models; importing them here registers them with the app.
+from tickets.channels.models import *  # noqa: E402, F403

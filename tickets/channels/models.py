@@ -1,0 +1,1 @@
+"""Models of the intake channels (email, Slack): the raw messages kept, and the quarantine."""
