@@ -152,6 +152,7 @@ def ticket_open(
         channel=channel,
         status=Status.NEW,
         received_at=now,
+        tier=ent.tier or "",
         engagement=engagement,
         connector=connector,
         suggested_articles=list(suggested_articles),
