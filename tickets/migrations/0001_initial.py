@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contracts', '0002_seed_targets_and_connectors'),
-        ('portal', '0003_knowledge_base_and_invitations'),
+        ('portal', '0002_staff_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
