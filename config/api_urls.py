@@ -3,8 +3,10 @@
 from rest_framework.routers import DefaultRouter
 
 import contracts.api
+import tickets.api
 
 router = DefaultRouter()
 contracts.api.register(router)
+tickets.api.register(router)
 
 urlpatterns = router.urls

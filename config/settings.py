@@ -229,6 +229,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TargetSourceEnum": "contracts.models.TargetSource",
+        "PriorityEnum": "contracts.models.Priority",
+    },
 }
 
 # Content Security Policy: nothing inline, nothing from elsewhere.

@@ -1,6 +1,9 @@
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Group
 
+from contracts import services as contract_services
 from portal import roles
 from portal.models import Membership, Organization, User
 
@@ -8,9 +11,22 @@ PASSWORD = "a-long-test-password-1"
 
 
 @pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks run inline in tests, even when REDIS_URL is set; the Redis integration test turns this off."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
 def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MFA_REQUIRED_FOR_STAFF = False
+    # Fast hashing: tests create many users; the production hasher is Django's default.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -80,3 +96,48 @@ def bob(make_user, acme):
 @pytest.fixture
 def gina(make_user, globex):
     return make_user("gina@globex.test", organization=globex, role="admin", full_name="Gina Globex")
+
+
+TERM_START = dt.date(2026, 8, 19)
+TERM_END = dt.date(2027, 8, 18)
+
+
+@pytest.fixture
+def org_with(account_manager, make_user):
+    """Builds an organization with a contract of the given plan and add-ons, and an admin customer."""
+
+    def make(name: str, *, plan="growth", add_ons=(), escalation="", email=None):
+        organization = Organization.objects.create(name=name, account_manager=account_manager)
+        contract_services.contract_save(
+            actor=account_manager,
+            organization=organization,
+            plan=plan,
+            term_start=TERM_START,
+            term_end=TERM_END,
+            add_ons=add_ons,
+            escalation_channel=escalation or ("phone +1 555 0100" if "premium_support" in add_ons else ""),
+        )
+        customer = make_user(email or f"admin@{organization.slug}.test", organization=organization, role="admin")
+        return organization, customer
+
+    return make
+
+
+@pytest.fixture
+def standard(org_with):
+    return org_with("Standard Co")
+
+
+@pytest.fixture
+def enterprise(org_with):
+    return org_with("Enterprise Co", plan="enterprise")
+
+
+@pytest.fixture
+def enterprise_premium(org_with):
+    return org_with("Premium Co", add_ons=["enterprise_support", "premium_support"])
+
+
+@pytest.fixture
+def standard_premium(org_with):
+    return org_with("Standard Premium Co", add_ons=["premium_support"])

@@ -578,3 +578,29 @@ def describe_deadline(deadline: sla.Deadline, *, tz) -> str:
     if local.utcoffset() != pacific.utcoffset():
         text += f" ({local:%a %H:%M %Z} your time)"
     return text
+
+
+@transaction.atomic
+def ticket_escalate(*, ticket: Ticket, actor: User, now=None) -> bool:
+    """Pages the on-call team about a Premium customer's urgent ticket; True the first time, False after."""
+    from tickets import tasks
+
+    now = now or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not roles.is_support_staff(actor) and actor.organization != ticket.organization:
+        raise PermissionDenied("You can only escalate your own organization's tickets.")
+    ent = entitlements_for(ticket.organization, at=now)
+    if not ent.premium:
+        raise ValidationError(
+            "Escalation to the on-call team is part of Premium support, which your contract does not include. "
+            "Set the priority to Urgent when you open a request: we answer within "
+            f"{describe_target(ent.targets_for(Priority.URGENT)[0].target_minutes, 'business')}."
+            if ent.targets_for(Priority.URGENT)
+            else "Escalation to the on-call team is part of Premium support, which your contract does not include."
+        )
+    if ticket.priority != Priority.URGENT or not ticket.is_open:
+        raise ValidationError("Only open, urgent tickets can be escalated to the on-call team.")
+    created = _alert_once(ticket, SlaAlert.Kind.ESCALATED, tasks.escalate)
+    if created:
+        _event(ticket, TicketEvent.Kind.ESCALATED, f"Escalated to the on-call team by {actor}.", actor=actor, now=now)
+    return created

@@ -23,3 +23,33 @@ def percent_of(part, whole) -> int:
         return max(0, min(100, round(int(part) * 100 / whole))) if whole else 0
     except (TypeError, ValueError):
         return 0
+
+
+@register.filter
+def duration(delta) -> str:
+    """A timedelta as '3 h 20 min', '45 min' or '2 d 4 h'."""
+    if delta is None:
+        return "—"
+    minutes = int(delta.total_seconds() // 60)
+    sign = "-" if minutes < 0 else ""
+    minutes = abs(minutes)
+    days, rest = divmod(minutes, 60 * 24)
+    hours_part, mins = divmod(rest, 60)
+    if days:
+        return f"{sign}{days} d {hours_part} h"
+    if hours_part:
+        return f"{sign}{hours_part} h {mins:02d} min"
+    return f"{sign}{mins} min"
+
+
+@register.filter
+def pacific(moment) -> str:
+    """A moment in Pacific time, where business hours are counted: 'Tue 27 Nov 10:00 PT'."""
+    if moment is None:
+        return ""
+    import zoneinfo
+
+    from django.conf import settings
+
+    local = moment.astimezone(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE))
+    return f"{local:%a %d %b %H:%M} PT"

@@ -11,6 +11,7 @@ from portal.demo import DEMO_PASSWORD
 SEEDERS = [
     "portal.demo.seed_accounts",
     "contracts.demo.seed",
+    "tickets.demo.seed",
 ]
 
 

@@ -1,0 +1,215 @@
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from contracts.models import Priority, TargetSource
+from portal import roles
+from portal.models import Organization, User
+from tickets import services
+from tickets.models import Comment, Kind, SlaState, Status, Ticket, TicketChannel
+
+
+def _drf_error(error: DjangoValidationError) -> serializers.ValidationError:
+    if hasattr(error, "error_dict"):
+        return serializers.ValidationError(error.message_dict)
+    return serializers.ValidationError({"detail": error.messages})
+
+
+class RefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    name = serializers.CharField(source="get_full_name", read_only=True)
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    organization = RefSerializer(read_only=True)
+    organization_id = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(),
+        source="organization",
+        write_only=True,
+        required=False,
+        help_text="Staff only: the organization a ticket is opened for. Customers always open for their own.",
+    )
+    requester = PersonSerializer(read_only=True, allow_null=True)
+    assignee = PersonSerializer(read_only=True, allow_null=True)
+    assignee_id = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), source="assignee", write_only=True, required=False, allow_null=True
+    )
+    kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.QUESTION)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    channel = serializers.ChoiceField(choices=TicketChannel.choices, read_only=True)
+    created_at = serializers.DateTimeField(source="received_at", read_only=True)
+    sla_policy = serializers.SerializerMethodField()
+    sla_state = serializers.SerializerMethodField()
+    priority_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=300,
+        help_text="Required with a change of priority; the customer reads it.",
+    )
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "organization",
+            "organization_id",
+            "requester",
+            "subject",
+            "description",
+            "kind",
+            "priority",
+            "priority_reason",
+            "status",
+            "channel",
+            "assignee",
+            "assignee_id",
+            "created_at",
+            "first_response_due_at",
+            "first_response_at",
+            "sla_policy",
+            "sla_state",
+        ]
+        read_only_fields = ["id", "first_response_due_at", "first_response_at"]
+        extra_kwargs = {"subject": {"max_length": 200}}
+
+    @extend_schema_field(serializers.ChoiceField(choices=TargetSource.choices, allow_null=True))
+    def get_sla_policy(self, ticket) -> str | None:
+        return ticket.sla_policy or None
+
+    @extend_schema_field(serializers.ChoiceField(choices=SlaState.choices))
+    def get_sla_state(self, ticket) -> str:
+        return ticket.sla_state(now=self.context.get("now") or timezone.now())
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = PersonSerializer(read_only=True, allow_null=True)
+    public = serializers.BooleanField(default=True, help_text="Staff choose; a customer's comment is always public.")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "body", "public", "author", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Tickets visible to the caller. Customers open tickets (channel `api`); staff update them."""
+
+    serializer_class = TicketSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filterset_fields = ["status", "priority", "kind", "channel", "organization"]
+
+    def get_queryset(self):
+        return (
+            Ticket.objects.visible_to(self.request.user)
+            .select_related("organization", "requester", "assignee")
+            .order_by("-received_at", "-pk")
+        )
+
+    def perform_create(self, serializer):
+        user = self.request.user
+        data = serializer.validated_data
+        if roles.is_support_staff(user):
+            organization = data.get("organization")
+            if organization is None:
+                raise serializers.ValidationError({"organization_id": "Staff must name the organization."})
+        else:
+            organization = user.organization
+            if organization is None:
+                raise PermissionDenied("Only customers and staff open tickets.")
+        try:
+            serializer.instance = services.ticket_open(
+                organization=organization,
+                requester=user,
+                subject=data["subject"],
+                description=data["description"],
+                kind=data["kind"],
+                priority=data["priority"],
+                channel=TicketChannel.API,
+            )
+        except services.ChannelRefused as refusal:
+            raise PermissionDenied(str(refusal)) from refusal
+        except DjangoValidationError as error:
+            raise _drf_error(error) from error
+
+    @extend_schema(description="Staff only: status, priority (with `priority_reason`) and assignee.")
+    def partial_update(self, request, *args, **kwargs):
+        ticket = self.get_object()
+        if not roles.is_support_staff(request.user):
+            raise PermissionDenied("Only support staff change tickets.")
+        serializer = self.get_serializer(ticket, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        unexpected = set(data) - {"status", "priority", "priority_reason", "assignee"}
+        if unexpected:
+            raise serializers.ValidationError(dict.fromkeys(sorted(unexpected), "This field cannot be changed here."))
+        try:
+            if "assignee" in data:
+                ticket = services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
+            if "priority" in data and data["priority"] != ticket.priority:
+                ticket = services.ticket_change_priority(
+                    ticket=ticket, actor=request.user, priority=data["priority"], reason=data.get("priority_reason", "")
+                )
+            if "status" in data:
+                ticket = services.ticket_change_status(ticket=ticket, actor=request.user, status=data["status"])
+        except DjangoValidationError as error:
+            raise _drf_error(error) from error
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        ticket = self.get_queryset().get(pk=ticket.pk)
+        return Response(self.get_serializer(ticket).data)
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(responses=CommentSerializer(many=True), request=None)
+    @action(detail=True, methods=["get"], url_path="comments", serializer_class=CommentSerializer, filterset_fields=[])
+    def comments(self, request, pk=None):
+        ticket = self.get_object()
+        qs = ticket.comments.select_related("author").order_by("created_at", "pk")
+        if not roles.is_support_staff(request.user):
+            qs = qs.filter(public=True)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(CommentSerializer(page, many=True).data)
+
+    @extend_schema(request=CommentSerializer, responses={201: CommentSerializer})
+    @comments.mapping.post
+    def add_comment(self, request, pk=None):
+        ticket = self.get_object()
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        public = serializer.validated_data.get("public", True) if roles.is_support_staff(request.user) else True
+        try:
+            comment = services.comment_add(
+                ticket=ticket,
+                author=request.user,
+                body=serializer.validated_data["body"],
+                public=public,
+                channel=TicketChannel.API,
+            )
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        except DjangoValidationError as error:
+            raise _drf_error(error) from error
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+def register(router) -> None:
+    router.register("tickets", TicketViewSet, basename="ticket")

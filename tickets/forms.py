@@ -1,0 +1,161 @@
+from django import forms
+from django.conf import settings
+
+from contracts.models import Priority
+from portal.formstyle import BootstrapFormMixin
+from portal.models import User
+from tickets.models import Kind, Status
+
+# Each level's meaning and examples, in the portal's own words (SPEC, Priorities).
+PRIORITY_HELP = {
+    Priority.URGENT: (
+        "Business has stopped and there is no way around it.",
+        "Orders cannot be placed or shipped; order data is corrupted and cannot be recovered; a security "
+        "breach; the system is too slow to use.",
+    ),
+    Priority.HIGH: (
+        "A major function is lost, but you can still operate in a limited way.",
+        "Orders are delayed by processing errors you can fix by hand; sales channels and the ERP are out of "
+        "sync for longer than usual; part of the system does not respond.",
+    ),
+    Priority.NORMAL: (
+        "A minor problem with a workaround, or a change of normal impact.",
+        "Small inventory discrepancies; an enhancement; a change to a custom mapping; a layout glitch.",
+    ),
+    Priority.LOW: (
+        "No effect on your operations.",
+        "How-to questions; setup that is not critical; questions about messages; advice on a mapping.",
+    ),
+}
+
+KIND_HELP = {
+    Kind.QUESTION: "How something works, or advice.",
+    Kind.INCIDENT: "Something is broken or behaves wrongly.",
+    Kind.FEATURE_REQUEST: "An idea for the product.",
+    Kind.CONFIGURATION_REQUEST: "Setup, integration, workflow or field-mapping work by a Solution Architect.",
+    Kind.CONNECTOR_QUOTE: "Connect a system your contract does not include yet: we send a quote.",
+}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+def _check_sizes(files):
+    limit = settings.ATTACHMENT_MAX_BYTES
+    for f in files:
+        if f.size > limit:
+            raise forms.ValidationError(f"{f.name} is larger than the {limit // (1024 * 1024)} MB limit.")
+    return files
+
+
+class SupportRequestForm(BootstrapFormMixin, forms.Form):
+    kind = forms.ChoiceField(
+        choices=Kind.choices, widget=forms.RadioSelect, initial=Kind.QUESTION, label="What do you need?"
+    )
+    priority = forms.ChoiceField(
+        choices=[(p.value, p.label) for p in reversed(Priority)], widget=forms.RadioSelect, initial=Priority.NORMAL
+    )
+    subject = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="What happened, what you expected, and the order or SKU numbers involved.",
+    )
+    ccs = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), required=False, label="Copy colleagues", widget=forms.CheckboxSelectMultiple
+    )
+    attachments = MultipleFileField(required=False, help_text="Screenshots, exports or logs; up to 10 MB each.")
+    suggested_articles = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, organization, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ccs"].queryset = User.objects.filter(membership__organization=organization).exclude(pk=user.pk)
+        if not self.fields["ccs"].queryset.exists():
+            del self.fields["ccs"]
+
+    def clean_attachments(self):
+        return _check_sizes(self.cleaned_data.get("attachments") or [])
+
+    def clean_suggested_articles(self) -> list[int]:
+        raw = self.cleaned_data.get("suggested_articles") or ""
+        return sorted({int(part) for part in raw.split(",") if part.strip().isdigit()})[:20]
+
+
+class ReplyForm(BootstrapFormMixin, forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Your reply")
+    attachments = MultipleFileField(required=False)
+
+    def clean_attachments(self):
+        return _check_sizes(self.cleaned_data.get("attachments") or [])
+
+
+class StaffReplyForm(ReplyForm):
+    visibility = forms.ChoiceField(
+        choices=[("public", "Public reply to the customer"), ("internal", "Internal note (staff only)")],
+        widget=forms.RadioSelect,
+        initial="public",
+        label="Send as",
+    )
+
+
+class AssignForm(BootstrapFormMixin, forms.Form):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from tickets.selectors import staff_users
+
+        self.fields["assignee"].queryset = staff_users()
+
+
+class StatusForm(BootstrapFormMixin, forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)
+
+
+class PriorityForm(BootstrapFormMixin, forms.Form):
+    priority = forms.ChoiceField(choices=Priority.choices)
+    reason = forms.CharField(max_length=300, help_text="The customer reads this reason on the ticket.")
+
+
+class QueueFilterForm(BootstrapFormMixin, forms.Form):
+    tier = forms.ChoiceField(
+        choices=[("", "Any tier"), ("standard", "Standard"), ("enterprise", "Enterprise"), ("none", "No contract")],
+        required=False,
+    )
+    priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "All open"), *Status.choices], required=False)
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *Kind.choices], required=False)
+    assignee = forms.ChoiceField(required=False)
+    organization = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from portal.models import Organization
+        from tickets.selectors import staff_users
+
+        self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")] + [
+            (str(u.pk), str(u)) for u in staff_users()
+        ]
+        self.fields["organization"].choices = [("", "Any organization")] + [
+            (str(pk), name) for pk, name in Organization.objects.values_list("pk", "name")
+        ]
+
+
+class CustomerFilterForm(BootstrapFormMixin, forms.Form):
+    status = forms.ChoiceField(
+        choices=[("open", "Open"), ("solved", "Solved or closed"), ("all", "All"), *Status.choices],
+        required=False,
+    )
+    q = forms.CharField(required=False, label="Search", max_length=200)
