@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    # Before allauth, so the portal's templates override allauth's.
+    "portal",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -46,7 +48,6 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "simple_history",
-    "portal",
     "contracts",
     "tickets",
     "hours",

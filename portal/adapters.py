@@ -1,10 +1,55 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import render
+
+from portal import services
+from portal.models import Invitation
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Closes open sign-up: people join only through an invitation held in their session."""
+    """Closes open sign-up: people join only through an invitation held in their session.
+
+    `portal.views.invitation_accept` checks the link and puts its key in the session; sign-up then
+    takes the invited address only, and creating the account makes the membership and uses up the
+    invitation in the same transaction. The invitation proves the address, so it counts as verified.
+    """
 
     INVITATION_SESSION_KEY = "portal_invitation_key"
 
+    def pending_invitation(self, request):
+        """The still-usable invitation whose key this session holds, or None."""
+        key = request.session.get(self.INVITATION_SESSION_KEY) if request is not None else None
+        if not key:
+            return None
+        invitation = Invitation.objects.for_key(key).select_related("organization").first()
+        if invitation is None or invitation.is_used or invitation.is_expired():
+            return None
+        return invitation
+
     def is_open_for_signup(self, request) -> bool:
-        return bool(request.session.get(self.INVITATION_SESSION_KEY))
+        return self.pending_invitation(request) is not None
+
+    def clean_email(self, email: str) -> str:
+        email = super().clean_email(email)
+        invitation = self.pending_invitation(self.request)
+        if invitation is not None and email.lower() != invitation.email.lower():
+            raise ValidationError(f"This invitation is for {invitation.email}: sign up with that address.")
+        return email
+
+    def save_user(self, request, user, form, commit=True):
+        invitation = self.pending_invitation(request)
+        if invitation is None or not commit:
+            return super().save_user(request, user, form, commit=commit)
+        try:
+            with transaction.atomic():
+                user = super().save_user(request, user, form, commit=True)
+                services.invitation_accept(invitation=invitation, user=user)
+        except services.MembershipError as error:
+            response = render(request, "portal/invitation_problem.html", {"message": error.message}, status=410)
+            raise ImmediateHttpResponse(response) from error
+        # allauth records the stashed address as verified when it sets up the new account's emails.
+        self.stash_verified_email(request, invitation.email)
+        request.session.pop(self.INVITATION_SESSION_KEY, None)
+        return user

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from portal.models import Membership, Organization, User
+from portal.models import Article, ArticleVote, Category, Invitation, Membership, Organization, User
+from portal.services import article_save
 
 
 class MembershipInline(admin.StackedInline):
@@ -35,3 +36,70 @@ class OrganizationAdmin(admin.ModelAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "organization", "role"]
     list_filter = ["role", "organization"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "position"]
+    list_editable = ["position"]
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "category", "status", "visibility", "updated_at"]
+    list_filter = ["status", "visibility", "category"]
+    search_fields = ["title", "tags", "body_markdown"]
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ["author", "published_at", "created_at", "updated_at"]
+    fields = [
+        "title",
+        "slug",
+        "category",
+        "tags",
+        "visibility",
+        "status",
+        "body_markdown",
+        "author",
+        "published_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def save_model(self, request, obj, form, change):
+        # The sanitized HTML and the publication stamp come from the same service as the portal's editor.
+        fields = ["title", "slug", "category", "tags", "visibility", "status", "body_markdown"]
+        article_save(actor=request.user, article=obj, **{name: form.cleaned_data[name] for name in fields})
+
+
+@admin.register(ArticleVote)
+class ArticleVoteAdmin(admin.ModelAdmin):
+    list_display = ["article", "user", "is_helpful", "updated_at"]
+    list_filter = ["is_helpful"]
+    raw_id_fields = ["article", "user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are sent from the members page, which alone can email the one-time key."""
+
+    list_display = ["email", "organization", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["organization", "role"]
+    search_fields = ["email"]
+    readonly_fields = [
+        "organization",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+    ]
+    exclude = ["key_hash"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,6 +1,6 @@
 from django import forms
 
-from portal.models import User
+from portal.models import Article, Membership, User
 
 
 class ProfileForm(forms.ModelForm):
@@ -12,3 +12,58 @@ class ProfileForm(forms.ModelForm):
             "time_zone": forms.Select(attrs={"class": "form-select"}),
         }
         help_texts = {"time_zone": "Every date in the portal is shown in this time zone."}
+
+
+class ArticleForm(forms.ModelForm):
+    """Staff's article editor; saving goes through `services.article_save`."""
+
+    slug = forms.SlugField(
+        required=False,
+        max_length=200,
+        help_text="The article's address. Left empty, it is made from the title.",
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+
+    class Meta:
+        model = Article
+        fields = ["title", "slug", "category", "tags", "visibility", "status", "body_markdown"]
+        widgets = {
+            "title": forms.TextInput(attrs={"class": "form-control"}),
+            "category": forms.Select(attrs={"class": "form-select"}),
+            "tags": forms.TextInput(attrs={"class": "form-control"}),
+            "visibility": forms.Select(attrs={"class": "form-select"}),
+            "status": forms.Select(attrs={"class": "form-select"}),
+            "body_markdown": forms.Textarea(attrs={"class": "form-control font-monospace", "rows": 18}),
+        }
+        help_texts = {
+            "visibility": "Customers-only articles are shown to signed-in customers and staff.",
+            "status": "Drafts are seen by staff only.",
+            "body_markdown": "Markdown: # headings, **bold**, lists, `code`, [links](https://example.com). "
+            "HTML and scripts are removed.",
+        }
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        if slug and Article.objects.filter(slug=slug).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another article already has this address.")
+        return slug
+
+
+class VoteForm(forms.Form):
+    helpful = forms.TypedChoiceField(choices=[("yes", "Yes"), ("no", "No")], coerce=lambda value: value == "yes")
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"class": "form-control", "autocomplete": "off"})
+    )
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices,
+        initial=Membership.Role.MEMBER,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        help_text="Administrators manage the organization's members.",
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices, widget=forms.Select(attrs={"class": "form-select"}))

@@ -1,10 +1,17 @@
+import hashlib
+import html
 import zoneinfo
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.html import strip_tags
+from django.utils.text import Truncator, slugify
 
 from portal import roles
 
@@ -134,3 +141,205 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.organization})"
+
+
+# Knowledge base -------------------------------------------------------------------------------
+
+SEARCH_CONFIG = "english"
+
+
+def article_search_vector():
+    """The weighted document searched on PostgreSQL; the GIN index is built on this same expression."""
+    return (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("tags", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("body_markdown", weight="C", config=SEARCH_CONFIG)
+    )
+
+
+class PostgresOnlyGinIndex(GinIndex):
+    """A GIN index that exists on PostgreSQL only: SQLite (development, tests) has no GIN and skips it.
+
+    Skipping here rather than in one migration also covers SQLite's table rebuilds, which recreate
+    every index in Meta.indexes whenever a later migration alters the table.
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            return f"-- {self.name}: GIN indexes exist on PostgreSQL only"
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+    def remove_sql(self, model, schema_editor, **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            return f"-- {self.name}: GIN indexes exist on PostgreSQL only"
+        return super().remove_sql(model, schema_editor, **kwargs)
+
+
+class Category(models.Model):
+    """A shelf of the knowledge base: Getting started, Connectors, ..."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Categories are listed by this number.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:100]
+        super().save(*args, **kwargs)
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Article.Status.PUBLISHED)
+
+    def visible_to(self, user):
+        """Staff read everything, drafts included; customers published articles; everyone else public ones."""
+        if roles.is_support_staff(user):
+            return self.all()
+        published = self.published()
+        if user.is_authenticated and user.organization is not None:
+            return published
+        return published.filter(visibility=Article.Visibility.PUBLIC)
+
+    def with_tag(self, tag: str):
+        """Articles carrying exactly this tag (tags are stored normalised: "a, b, c")."""
+        tag = tag.strip().lower()
+        return self.filter(
+            models.Q(tags=tag)
+            | models.Q(tags__startswith=f"{tag}, ")
+            | models.Q(tags__endswith=f", {tag}")
+            | models.Q(tags__contains=f", {tag}, ")
+        )
+
+
+class Article(models.Model):
+    """A help article written in Markdown; `body_html` is its sanitized rendering, made at save."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        CUSTOMERS = "customers", "Customers only"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="articles")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    body_markdown = models.TextField("body (Markdown)")
+    body_html = models.TextField(editable=False, default="")
+    tags = models.CharField(max_length=300, blank=True, help_text="Comma-separated, e.g. shopify, webhooks.")
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    author = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="articles")
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [
+            models.Index(fields=["status", "visibility"], name="article_status_visibility"),
+            PostgresOnlyGinIndex(article_search_vector(), name="article_search_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("portal:kb_article", args=[self.slug])
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [tag for tag in (part.strip() for part in self.tags.split(",")) if tag]
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def excerpt(self, words: int = 30) -> str:
+        """The article's opening words as plain text, for lists and suggestions."""
+        return Truncator(html.unescape(strip_tags(self.body_html)).replace("\n", " ")).words(words)
+
+    @property
+    def is_customers_only(self) -> bool:
+        return self.visibility == self.Visibility.CUSTOMERS
+
+
+class ArticleVote(models.Model):
+    """A reader's answer to "was this helpful?": one per reader and article, which they may change."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="article_votes")
+    is_helpful = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "user"], name="article_vote_one_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.article}: {'helpful' if self.is_helpful else 'not helpful'}"
+
+
+# Invitations ----------------------------------------------------------------------------------
+
+
+def hash_invitation_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet):
+    def for_key(self, key: str):
+        return self.filter(key_hash=hash_invitation_key(key))
+
+    def pending(self, *, now=None):
+        return self.filter(accepted_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization; its link works once, until it expires.
+
+    Only the SHA-256 of the key is stored: the key itself travels in the email alone.
+    """
+
+    VALID_FOR = timedelta(days=7)
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations_accepted"
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} ({self.get_role_display()})"
+
+    def is_expired(self, *, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
+
+    @property
+    def is_used(self) -> bool:
+        return self.accepted_at is not None
