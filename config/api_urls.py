@@ -3,10 +3,12 @@
 from rest_framework.routers import DefaultRouter
 
 import contracts.api
+import hours.api
 import tickets.api
 
 router = DefaultRouter()
 contracts.api.register(router)
+hours.api.register(router)
 tickets.api.register(router)
 
 urlpatterns = router.urls

@@ -10,6 +10,7 @@ from contracts.entitlements import entitlements_for
 from contracts.forms import ContractForm, EngagementForm
 from contracts.models import Contract, Engagement, describe_target
 from contracts.selectors import contract_history, contracts_visible_to, organizations_with_contracts
+from hours import selectors as hours_selectors
 from portal import roles
 from portal.models import Organization
 
@@ -61,13 +62,10 @@ def account_list(request):
 
 
 def allotment_used_minutes(allotment) -> int | None:
-    """Minutes used in the allotment's contract year; None until the hours ledger can answer."""
+    """Minutes used in the allotment's contract year, summed from the hours ledger; None without an allotment."""
     if allotment is None:
         return None
-    from hours import selectors as hours_selectors
-
-    used = getattr(hours_selectors, "allotment_used_minutes", None)
-    return used(allotment) if used else None
+    return hours_selectors.allotment_used_minutes(allotment)
 
 
 @login_required

@@ -1,0 +1,403 @@
+"""Reads about hours that views, the API, tasks and other apps share. Balances are summed from the ledger."""
+
+import datetime
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from contracts.entitlements import Allotment, entitlements_for
+from contracts.models import Contract, Engagement
+from contracts.periods import ContractYear, contract_year, contract_years
+from hours.models import Category, HoursBalance, LedgerEntry, TimeEntry
+from portal import roles
+from portal.models import Organization
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One balance as the ledger states it: minutes allotted (grants and adjustments), used, and what follows."""
+
+    allotted: int
+    used: int
+    granted: int = 0
+    adjusted: int = 0
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.allotted - self.used)
+
+    @property
+    def overage(self) -> int:
+        return max(0, self.used - self.allotted)
+
+    @property
+    def percent(self) -> int:
+        if self.allotted <= 0:
+            return 100 if self.used else 0
+        return round(self.used * 100 / self.allotted)
+
+    def as_api(self) -> dict:
+        return {
+            "allotted_minutes": self.allotted,
+            "used_minutes": self.used,
+            "remaining_minutes": self.remaining,
+            "overage_minutes": self.overage,
+            "period_start": self.period_start,
+            "period_end": self.period_end,
+        }
+
+
+def ledger_totals(*, contract_id: int, period_start: datetime.date | None = None, engagement_id: int | None = None):
+    """(granted, adjusted, used) summed from the ledger rows of a contract year or an engagement: one query."""
+    rows = LedgerEntry.objects.filter(contract_id=contract_id)
+    if engagement_id is not None:
+        rows = rows.filter(engagement_id=engagement_id)
+    else:
+        rows = rows.filter(period_start=period_start, engagement__isnull=True)
+    sums = rows.aggregate(
+        granted=Sum("minutes", filter=Q(kind__in=LedgerEntry.GRANTING), default=0),
+        adjusted=Sum("minutes", filter=Q(kind=LedgerEntry.Kind.ADJUSTMENT), default=0),
+        used=Sum("minutes", filter=Q(kind__in=LedgerEntry.USING), default=0),
+        rows=Count("pk"),
+    )
+    return sums["granted"], sums["adjusted"], -sums["used"], sums["rows"]
+
+
+def _allotment_on(contract: Contract, period: ContractYear) -> Allotment | None:
+    from hours.services import moment_of
+
+    ent = entitlements_for(contract.organization, at=moment_of(period.start))
+    if ent.contract is None or ent.contract.pk != contract.pk:
+        return None
+    return ent.allotment
+
+
+def year_usage(contract: Contract, period: ContractYear, *, allotment: Allotment | None = None) -> Usage | None:
+    """A contract year's usage from its ledger; before the first write, the grant the year will get."""
+    granted, adjusted, used, rows = ledger_totals(contract_id=contract.pk, period_start=period.start)
+    if rows:
+        return Usage(granted + adjusted, used, granted, adjusted, period.start, period.end)
+    allotment = allotment or _allotment_on(contract, period)
+    if allotment is None:
+        return None
+    pending = allotment.minutes
+    if contract.rollover and period.start > contract.term_start:
+        previous = contract_year(contract.term_start, contract.term_end, period.start - datetime.timedelta(days=1))
+        before = year_usage(contract, previous)
+        pending += before.remaining if before else 0
+    return Usage(pending, 0, pending, 0, period.start, period.end)
+
+
+def allotment_usage(allotment: Allotment) -> Usage:
+    """Usage of the contract year an `Allotment` (from `entitlements_for`) describes."""
+    contract = Contract.objects.select_related("organization").get(pk=allotment.contract_id)
+    return year_usage(contract, allotment.period, allotment=allotment)
+
+
+def allotment_used_minutes(allotment: Allotment) -> int:
+    """Minutes used (debits and overage, net of reversals) in the allotment's contract year."""
+    _, _, used, _ = ledger_totals(contract_id=allotment.contract_id, period_start=allotment.period_start)
+    return used
+
+
+def engagement_usage(engagement: Engagement) -> Usage:
+    from hours.services import engagement_minutes
+
+    granted, adjusted, used, rows = ledger_totals(contract_id=engagement.contract_id, engagement_id=engagement.pk)
+    if not rows:
+        granted = engagement_minutes(engagement)
+    return Usage(granted + adjusted, used, granted, adjusted)
+
+
+def forecast_run_out(usage: Usage, *, today: datetime.date) -> datetime.date | None:
+    """The day the hours run out at the pace used so far this year; None when nothing is being used."""
+    if usage.period_start is None or usage.used <= 0:
+        return None
+    if usage.remaining <= 0:
+        return min(today, usage.period_end)
+    elapsed = (min(today, usage.period_end) - usage.period_start).days + 1
+    per_day = usage.used / elapsed
+    return today + datetime.timedelta(days=math.ceil(usage.remaining / per_day))
+
+
+def hours_summary(organization: Organization, *, today: datetime.date | None = None) -> dict | None:
+    """The current contract year's hours of an organization, for a dashboard; None without an allotment."""
+    from hours.services import local_today, moment_of
+
+    today = today or local_today()
+    ent = entitlements_for(organization, at=moment_of(today))
+    if ent.allotment is None:
+        return None
+    usage = year_usage(ent.contract, ent.allotment.period, allotment=ent.allotment)
+    return {
+        "organization": organization,
+        "contract_id": ent.contract.pk,
+        "allotted": usage.allotted,
+        "used": usage.used,
+        "remaining": usage.remaining,
+        "overage": usage.overage,
+        "percent": usage.percent,
+        "bar_percent": min(100, usage.percent),
+        "period_start": usage.period_start,
+        "period_end": usage.period_end,
+        "forecast_run_out": forecast_run_out(usage, today=today),
+    }
+
+
+# Who sees what ------------------------------------------------------------------------------------
+
+
+def time_entries_visible_to(user) -> QuerySet[TimeEntry]:
+    """Account managers see every entry; an SA their own; a customer admin their organization's; others none."""
+    qs = TimeEntry.objects.select_related("architect", "organization", "ticket", "engagement", "connector")
+    if not user.is_authenticated:
+        return qs.none()
+    if roles.is_account_manager(user):
+        return qs
+    if roles.is_solution_architect(user):
+        return qs.filter(architect=user)
+    if roles.is_support_staff(user):
+        return qs.none()
+    if user.organization is not None and user.is_organization_admin:
+        return qs.filter(organization=user.organization)
+    return qs.none()
+
+
+def may_read_entries(user) -> bool:
+    return bool(
+        user.is_authenticated
+        and (
+            roles.is_account_manager(user)
+            or roles.is_solution_architect(user)
+            or (not roles.is_support_staff(user) and user.organization is not None and user.is_organization_admin)
+        )
+    )
+
+
+def may_read_statement(user, organization: Organization) -> bool:
+    """Staff read any organization's statement; a customer admin only their own."""
+    if not user.is_authenticated:
+        return False
+    if roles.is_support_staff(user):
+        return True
+    return user.organization == organization and user.is_organization_admin
+
+
+# Statement ----------------------------------------------------------------------------------------
+
+
+def statement_years(organization: Organization, *, today: datetime.date) -> list[tuple[Contract, ContractYear]]:
+    """The organization's contract years that have begun, newest first, where the contract gives SA hours."""
+    years = []
+    contracts = organization.contracts.exclude(status=Contract.Status.DRAFT).filter(term_start__lte=today)
+    for contract in contracts.order_by("term_start"):
+        has_ledger = HoursBalance.objects.filter(contract=contract, engagement__isnull=True).exists()
+        if not has_ledger and contract.sa_hours_per_year <= 0:
+            continue
+        for period in contract_years(contract.term_start, contract.term_end):
+            if period.start <= today:
+                years.append((contract, period))
+    return sorted(years, key=lambda pair: pair[1].start, reverse=True)
+
+
+def _burndown(usage: Usage, daily: dict, *, today: datetime.date, run_out: datetime.date | None) -> dict:
+    """Points of an SVG burn-down: the allotment's even burn, actual remaining, and the forecast to run-out."""
+    width, height, left, top = 600, 220, 50, 10
+    plot_w, plot_h = width - left - 10, height - top - 30
+    days = (usage.period_end - usage.period_start).days + 1
+    top_value = max(usage.allotted, 1)
+
+    def x(day: datetime.date) -> float:
+        return round(left + plot_w * min(max((day - usage.period_start).days, 0), days) / days, 1)
+
+    def y(minutes: int) -> float:
+        return round(top + plot_h * (1 - max(min(minutes, top_value), 0) / top_value), 1)
+
+    plan = f"{x(usage.period_start)},{y(usage.allotted)} {x(usage.period_end + datetime.timedelta(days=1))},{y(0)}"
+    actual = [f"{x(usage.period_start)},{y(usage.allotted)}"]
+    used = 0
+    last = min(today, usage.period_end)
+    for day in sorted(d for d in daily if d <= last):
+        actual.append(f"{x(day)},{y(usage.allotted - used)}")
+        used += daily[day]
+        actual.append(f"{x(day)},{y(usage.allotted - used)}")
+    actual.append(f"{x(last + datetime.timedelta(days=1))},{y(usage.allotted - used)}")
+    forecast = ""
+    if run_out is not None and usage.remaining > 0:
+        end = min(run_out, usage.period_end + datetime.timedelta(days=1))
+        if run_out <= usage.period_end:
+            end_value = 0
+        else:
+            share = (end - today).days / max((run_out - today).days, 1)
+            end_value = round(usage.remaining * (1 - share))
+        forecast = f"{x(last + datetime.timedelta(days=1))},{y(usage.remaining)} {x(end)},{y(end_value)}"
+    ticks = []
+    for fraction in (0, 0.5, 1):
+        minutes = round(top_value * fraction)
+        ticks.append({"y": y(minutes), "label": f"{minutes // 60} h"})
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "top": top,
+        "bottom": top + plot_h,
+        "right": left + plot_w,
+        "plan": plan,
+        "actual": " ".join(actual),
+        "forecast": forecast,
+        "today_x": x(last),
+        "ticks": ticks,
+        "start_label": usage.period_start.isoformat(),
+        "end_label": usage.period_end.isoformat(),
+        "label_y": top + plot_h + 18,
+    }
+
+
+def statement(
+    organization: Organization, *, period_start: datetime.date | None = None, today: datetime.date | None = None
+) -> dict:
+    """What a customer's statement shows: the contract years, and for one of them usage, splits and entries."""
+    from hours.services import local_today
+
+    today = today or local_today()
+    years = statement_years(organization, today=today)
+    chosen = None
+    for contract, period in years:
+        if (period_start is None and period.start <= today <= period.end) or period.start == period_start:
+            chosen = (contract, period)
+            break
+    if chosen is None and years and period_start is None:
+        chosen = years[0]
+    rows = []
+    for contract, period in years:
+        usage = year_usage(contract, period)
+        if usage is not None:
+            rows.append(
+                {
+                    "contract": contract,
+                    "period": period,
+                    "usage": usage,
+                    "is_current": period.start <= today <= period.end,
+                }
+            )
+    result = {"organization": organization, "years": rows, "selected": None, "engagements": []}
+    engagements = Engagement.objects.filter(contract__organization=organization).exclude(
+        status=Engagement.Status.QUOTED
+    )
+    result["engagements"] = [
+        {"engagement": e, "usage": engagement_usage(e)} for e in engagements.select_related("contract")
+    ]
+    if chosen is None:
+        return result
+    contract, period = chosen
+    usage = year_usage(contract, period)
+    if usage is None:
+        return result
+    entries = list(
+        TimeEntry.objects.active()
+        .filter(contract=contract, period_start=period.start, engagement__isnull=True)
+        .select_related("architect", "ticket", "connector")
+        .order_by("work_date", "pk")
+    )
+    by_category = OrderedDict((label, 0) for value, label in Category.choices if value != Category.ENGAGEMENT_WORK)
+    by_month: OrderedDict[str, int] = OrderedDict()
+    daily: dict[datetime.date, int] = {}
+    for entry in entries:
+        by_category[entry.get_category_display()] += entry.minutes_debited
+        month = entry.work_date.strftime("%Y-%m")
+        by_month[month] = by_month.get(month, 0) + entry.minutes_debited
+        daily[entry.work_date] = daily.get(entry.work_date, 0) + entry.minutes_debited
+    is_current = period.start <= today <= period.end
+    run_out = forecast_run_out(usage, today=today) if is_current else None
+    adjustments = LedgerEntry.objects.filter(
+        contract=contract,
+        period_start=period.start,
+        engagement__isnull=True,
+        kind__in=[LedgerEntry.Kind.ADJUSTMENT, LedgerEntry.Kind.ROLLOVER, LedgerEntry.Kind.ALLOTMENT_CHANGE],
+    ).order_by("created_at", "pk")
+    result["selected"] = {
+        "contract": contract,
+        "period": period,
+        "usage": usage,
+        "is_current": is_current,
+        "entries": entries,
+        "by_category": [(label, minutes) for label, minutes in by_category.items()],
+        "by_month": list(by_month.items()),
+        "forecast_run_out": run_out,
+        "runs_out_in_year": run_out is not None and run_out <= period.end,
+        "burndown": _burndown(usage, daily, today=min(today, period.end), run_out=run_out),
+        "adjustments": list(adjustments),
+    }
+    return result
+
+
+# Staff pages --------------------------------------------------------------------------------------
+
+
+def customers_overview(*, today: datetime.date | None = None) -> list[dict]:
+    """Every organization with SA hours or an engagement: what is left this contract year."""
+    from hours.services import local_today
+
+    today = today or local_today()
+    rows = []
+    for organization in Organization.objects.filter(contracts__isnull=False).distinct().order_by("name"):
+        summary = hours_summary(organization, today=today)
+        engagements = [
+            {"engagement": e, "usage": engagement_usage(e)}
+            for e in Engagement.objects.filter(contract__organization=organization, status=Engagement.Status.ACTIVE)
+        ]
+        if summary is None and not engagements:
+            continue
+        rows.append({"organization": organization, "summary": summary, "engagements": engagements})
+    return rows
+
+
+def ledger_for(contract: Contract, *, period_start: datetime.date | None = None, engagement: Engagement | None = None):
+    rows = LedgerEntry.objects.filter(contract=contract).select_related("actor", "entry__architect", "reverses")
+    if engagement is not None:
+        return rows.filter(engagement=engagement).order_by("created_at", "pk")
+    return rows.filter(period_start=period_start, engagement__isnull=True).order_by("created_at", "pk")
+
+
+def week_bounds(week: str | None, *, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """Monday and Sunday of an ISO week written 'YYYY-Www' (this week when missing); ValueError when malformed."""
+    if not week:
+        monday = today - datetime.timedelta(days=today.weekday())
+    else:
+        year_text, _, week_text = week.partition("-W")
+        monday = datetime.date.fromisocalendar(int(year_text), int(week_text), 1)
+    return monday, monday + datetime.timedelta(days=6)
+
+
+def timesheet(architect, *, monday: datetime.date) -> dict:
+    """The SA's week: one row per customer, work item and category, minutes per day, totals."""
+    days = [monday + datetime.timedelta(days=i) for i in range(7)]
+    entries = list(
+        TimeEntry.objects.active()
+        .filter(architect=architect, work_date__range=(days[0], days[-1]))
+        .select_related("organization", "ticket", "engagement", "connector")
+        .order_by("work_date", "pk")
+    )
+    grid: OrderedDict[tuple, dict] = OrderedDict()
+    for entry in entries:
+        key = (entry.organization.name, entry.work_item, entry.get_category_display())
+        row = grid.setdefault(
+            key, {"organization": key[0], "work_item": key[1], "category": key[2], "days": [0] * 7, "total": 0}
+        )
+        row["days"][(entry.work_date - monday).days] += entry.minutes
+        row["total"] += entry.minutes
+    day_totals = [sum(r["days"][i] for r in grid.values()) for i in range(7)]
+    return {
+        "days": days,
+        "rows": list(grid.values()),
+        "day_totals": day_totals,
+        "total": sum(day_totals),
+        "debited_total": sum(e.minutes_debited for e in entries),
+        "entries": entries,
+        "today": timezone.localdate(),
+    }

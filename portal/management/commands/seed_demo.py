@@ -12,6 +12,7 @@ SEEDERS = [
     "portal.demo.seed_accounts",
     "contracts.demo.seed",
     "tickets.demo.seed",
+    "hours.demo.seed",
     # Keep last: the knowledge base comes after every other app's data.
     "portal.demo.seed_articles",
 ]

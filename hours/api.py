@@ -1,0 +1,281 @@
+"""REST API of hours: /api/v1/time-entries/ and /api/v1/contracts/{id}/hours/.
+
+A refusal by a rule of SPEC's "Hours" answers 400 with a machine-readable `code` and a `detail` that names
+the reason; malformed input answers 400 with the field's message. Nothing is stored in either case.
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from contracts.models import Connector, Engagement
+from contracts.periods import contract_year
+from contracts.selectors import contracts_visible_to
+from hours import selectors, services
+from hours.models import MAX_ENTRY_MINUTES, Category, TimeEntry
+from hours.services import HoursRefused
+from portal.models import Organization
+from tickets.models import Ticket
+
+REFUSAL_CODES = [
+    "allotment_exhausted",
+    "connector_not_in_contract",
+    "no_allotment",
+    "not_configuration_work",
+    "outside_contract",
+    "locked",
+]
+
+
+class MinutesField(serializers.IntegerField):
+    default_error_messages = {
+        "invalid": "Enter the minutes as a whole number, such as 45.",
+        "min_value": "Minutes must be at least 1.",
+        "max_value": f"One entry holds at most {MAX_ENTRY_MINUTES} minutes (16 hours); split longer work by day.",
+        "max_string_length": "Enter the minutes as a whole number, such as 45.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ENTRY_MINUTES, **kwargs)
+
+    def to_internal_value(self, data):
+        # Whole minutes only: 1.5, "1.5", "2.0", true and "abc" are all refused, never rounded.
+        if isinstance(data, bool | float) or (isinstance(data, str) and not data.strip().lstrip("-").isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TimeEntrySerializer(serializers.ModelSerializer):
+    ticket = serializers.PrimaryKeyRelatedField(queryset=Ticket.objects.none(), required=False, allow_null=True)
+    engagement = serializers.PrimaryKeyRelatedField(
+        queryset=Engagement.objects.filter(status=Engagement.Status.ACTIVE), required=False, allow_null=True
+    )
+    connector = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Connector.objects.all(), required=False, allow_null=True
+    )
+    category = serializers.ChoiceField(choices=Category.choices)
+    minutes = MinutesField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    organization = serializers.PrimaryKeyRelatedField(read_only=True)
+    architect = serializers.SerializerMethodField()
+    is_voided = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = TimeEntry
+        fields = [
+            "id",
+            "ticket",
+            "engagement",
+            "category",
+            "connector",
+            "work_date",
+            "minutes",
+            "minutes_debited",
+            "note",
+            "organization",
+            "architect",
+            "period_start",
+            "created_at",
+            "is_voided",
+            "voided_at",
+            "void_reason",
+        ]
+        read_only_fields = ["minutes_debited", "period_start", "created_at", "voided_at", "void_reason"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["ticket"].queryset = Ticket.objects.visible_to(request.user)
+        return fields
+
+    def get_architect(self, entry) -> str:
+        return str(entry.architect)
+
+    def validate_work_date(self, value):
+        if value > services.local_today():
+            raise ValidationError(f"The work date {value} is in the future.")
+        return value
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("ticket") and not attrs.get("engagement"):
+            raise ValidationError({"ticket": "Name the configuration ticket or the engagement worked on."})
+        return attrs
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class QuoteRequestSerializer(serializers.Serializer):
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    connector = serializers.SlugRelatedField(slug_field="slug", queryset=Connector.objects.all())
+    ticket = serializers.PrimaryKeyRelatedField(queryset=Ticket.objects.all(), required=False, allow_null=True)
+
+
+REFUSAL_SCHEMA = inline_serializer(
+    "HoursRefusal",
+    {"code": serializers.ChoiceField(choices=REFUSAL_CODES), "detail": serializers.CharField()},
+)
+
+
+class HoursErrorsMixin:
+    """Turns the services' refusals and validation errors into 400 answers (and their permission errors into 403)."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, HoursRefused):
+            return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, DjangoValidationError):
+            body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, DjangoPermissionDenied):
+            exc = PermissionDenied(str(exc) or None)
+        return super().handle_exception(exc)
+
+
+class TimeEntryViewSet(
+    HoursErrorsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Solution Architects log, list (their own), change and void time; account managers see every entry;
+    a customer's admins read their organization's."""
+
+    serializer_class = TimeEntrySerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filterset_fields = ["category", "work_date", "organization", "engagement", "ticket"]
+
+    def get_queryset(self):
+        return selectors.time_entries_visible_to(self.request.user).order_by("-work_date", "-pk")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not selectors.may_read_entries(request.user):
+            raise PermissionDenied("Time entries are for Solution Architects, account managers and customer admins.")
+
+    def _require_change(self, entry: TimeEntry | None = None) -> None:
+        user = self.request.user
+        if services.may_manage(user):
+            return
+        if not services.may_log(user) or (entry is not None and entry.architect_id != user.pk):
+            raise PermissionDenied("Only Solution Architects log time; customers read it.")
+
+    @extend_schema(responses={201: TimeEntrySerializer, 400: REFUSAL_SCHEMA})
+    def create(self, request, *args, **kwargs):
+        self._require_change()
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.time_entry_log(
+            architect=self.request.user,
+            category=data["category"],
+            minutes=data["minutes"],
+            work_date=data["work_date"],
+            ticket=data.get("ticket"),
+            engagement=data.get("engagement"),
+            connector=data.get("connector"),
+            note=data.get("note", ""),
+        )
+
+    @extend_schema(responses={200: TimeEntrySerializer, 400: REFUSAL_SCHEMA})
+    def partial_update(self, request, *args, **kwargs):
+        self._require_change(self.get_object())
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        changes = {name: data[name] for name in ("ticket", "engagement", "connector") if name in data}
+        serializer.instance = services.time_entry_edit(
+            actor=self.request.user,
+            entry=serializer.instance,
+            category=data.get("category"),
+            minutes=data.get("minutes"),
+            work_date=data.get("work_date"),
+            note=data.get("note"),
+            **changes,
+        )
+
+    @extend_schema(request=VoidSerializer, responses={200: TimeEntrySerializer, 400: REFUSAL_SCHEMA})
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Voids the entry: a reversal gives its minutes back; the entry stays on record."""
+        entry = self.get_object()
+        self._require_change(entry)
+        body = VoidSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        entry = services.time_entry_void(actor=request.user, entry=entry, reason=body.validated_data.get("reason", ""))
+        return Response(self.get_serializer(entry).data)
+
+    @extend_schema(
+        request=QuoteRequestSerializer,
+        responses={201: inline_serializer("QuoteTicket", {"ticket": serializers.IntegerField()})},
+    )
+    @action(detail=False, methods=["post"], url_path="quote-request", url_name="quote-request")
+    def quote_request(self, request):
+        """Raises a new-connector quote ticket: what a `connector_not_in_contract` refusal offers."""
+        self._require_change()
+        body = QuoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ticket = services.connector_quote_request(architect=request.user, **body.validated_data)
+        return Response({"ticket": ticket.pk}, status=status.HTTP_201_CREATED)
+
+
+class UsageSerializer(serializers.Serializer):
+    contract = serializers.IntegerField()
+    allotted_minutes = serializers.IntegerField()
+    used_minutes = serializers.IntegerField()
+    remaining_minutes = serializers.IntegerField()
+    overage_minutes = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    engagements = serializers.ListField(child=serializers.DictField())
+
+
+class ContractHoursViewSet(HoursErrorsMixin, viewsets.ViewSet):
+    """A contract year's Solution Architect hours, summed from the ledger."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("on", datetime.date, description="A day of the contract year (default: today).")],
+        responses={200: UsageSerializer, 404: REFUSAL_SCHEMA},
+    )
+    def list(self, request, contract_pk=None):
+        contract = get_object_or_404(contracts_visible_to(request.user), pk=contract_pk)
+        if not selectors.may_read_statement(request.user, contract.organization):
+            raise PermissionDenied("The hours statement is for the organization's admins.")
+        try:
+            day = datetime.date.fromisoformat(request.query_params["on"]) if "on" in request.query_params else None
+        except ValueError:
+            raise ValidationError({"on": "Write the day as YYYY-MM-DD."}) from None
+        day = day or min(max(services.local_today(), contract.term_start), contract.term_end)
+        period = contract_year(contract.term_start, contract.term_end, day)
+        if period is None:
+            raise HoursRefused(
+                "outside_contract", f"{day} is outside the contract ({contract.term_start} to {contract.term_end})."
+            )
+        usage = selectors.year_usage(contract, period)
+        if usage is None:
+            raise NotFound({"code": "no_allotment", "detail": "This contract has no Solution Architect hours."})
+        engagements = [
+            {"id": e.pk, "name": e.name, **selectors.engagement_usage(e).as_api()}
+            for e in contract.engagements.exclude(status=Engagement.Status.QUOTED)
+        ]
+        for row in engagements:
+            row.pop("period_start")
+            row.pop("period_end")
+        return Response({"contract": contract.pk, **usage.as_api(), "engagements": engagements})
+
+
+def register(router) -> None:
+    router.register("time-entries", TimeEntryViewSet, basename="time-entry")
+    router.register(r"contracts/(?P<contract_pk>\d+)/hours", ContractHoursViewSet, basename="contract-hours")

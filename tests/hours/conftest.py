@@ -1,0 +1,122 @@
+import datetime
+import zoneinfo
+from decimal import Decimal
+
+import pytest
+
+from contracts import services as contract_services
+from contracts.models import Connector, Engagement
+from hours import services
+from portal.models import Organization
+from tickets.models import Kind
+from tickets.services import ticket_open
+
+PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
+TODAY = datetime.date(2026, 11, 27)
+NOW = datetime.datetime(2026, 11, 27, 12, 0, tzinfo=PACIFIC)
+TERM_START = datetime.date(2026, 8, 19)
+TERM_END = datetime.date(2027, 8, 18)
+YEAR_MINUTES = 40 * 60
+
+
+@pytest.fixture
+def make_contract(account_manager):
+    def make(organization, *, plan="growth", add_ons=(), sa_hours=Decimal("0"), connectors=(), escalation="", **extra):
+        return contract_services.contract_save(
+            actor=account_manager,
+            organization=organization,
+            plan=plan,
+            term_start=extra.pop("term_start", TERM_START),
+            term_end=extra.pop("term_end", TERM_END),
+            add_ons=add_ons,
+            sa_hours_per_year=sa_hours,
+            connectors=Connector.objects.filter(slug__in=connectors),
+            escalation_channel=escalation,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def globex_contract(globex, make_contract):
+    return make_contract(globex, plan="enterprise", sa_hours=Decimal("40"), connectors=["shopify", "netsuite"])
+
+
+@pytest.fixture
+def acme_contract(acme, make_contract):
+    return make_contract(acme)
+
+
+@pytest.fixture
+def initech(db, account_manager):
+    return Organization.objects.create(name="Initech Supply", account_manager=account_manager)
+
+
+@pytest.fixture
+def premium_only_contract(initech, make_contract):
+    return make_contract(initech, add_ons=["premium_support"], escalation="phone +1 555 0100")
+
+
+@pytest.fixture
+def umbrella(db, account_manager):
+    return Organization.objects.create(name="Umbrella Goods", account_manager=account_manager)
+
+
+@pytest.fixture
+def umbrella_contract(umbrella, make_contract):
+    return make_contract(umbrella)
+
+
+@pytest.fixture
+def engagement(umbrella_contract, account_manager):
+    return contract_services.engagement_save(
+        actor=account_manager,
+        contract=umbrella_contract,
+        name="ERP migration",
+        scope="Move order and inventory flows to NetSuite.",
+        quoted_hours=Decimal("60"),
+        status=Engagement.Status.ACTIVE,
+    )
+
+
+@pytest.fixture
+def make_ticket(solution_architect):
+    def make(organization, *, kind=Kind.CONFIGURATION_REQUEST, engagement=None, subject="Configure order sync"):
+        return ticket_open(
+            organization=organization,
+            requester=solution_architect,
+            subject=subject,
+            description="Details.",
+            kind=kind,
+            engagement=engagement,
+            now=NOW - datetime.timedelta(days=60),
+        )
+
+    return make
+
+
+@pytest.fixture
+def globex_ticket(globex_contract, make_ticket):
+    return make_ticket(globex_contract.organization)
+
+
+@pytest.fixture
+def log(solution_architect):
+    """Logs time as the SA on a fixed day: `log(ticket=..., minutes=...)`."""
+
+    def do(*, architect=None, category="system_setup", minutes=60, work_date=TODAY, now=NOW, **extra):
+        return services.time_entry_log(
+            architect=architect or solution_architect,
+            category=category,
+            minutes=minutes,
+            work_date=work_date,
+            now=now,
+            **extra,
+        )
+
+    return do
+
+
+def connector(slug: str) -> Connector:
+    return Connector.objects.get(slug=slug)
