@@ -164,6 +164,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SUPPORT_TEAM_EMAIL = env.str("SUPPORT_TEAM_EMAIL", default="support-team@demo.test")
 ONCALL_EMAIL = env.str("ONCALL_EMAIL", default="oncall@demo.test")
 ONCALL_WEBHOOK_URL = env.str("ONCALL_WEBHOOK_URL", default="")
+EMAIL_INBOUND_MAX_BYTES = env.int("EMAIL_INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
 EMAIL_INBOUND_TOKEN = env.str("EMAIL_INBOUND_TOKEN", default="" if IS_PRODUCTION else "dev-inbound-token")
 if "EMAIL_URL" in env:
     vars().update(env.email_url("EMAIL_URL"))

@@ -226,12 +226,15 @@ def _alert_once(ticket: Ticket, kind: str, task) -> bool:
     return created
 
 
-def can_reply(user, ticket: Ticket) -> bool:
-    """Staff, the requester, the ticket's CCs and the organization's admins may add to the thread."""
+def can_reply(user, ticket: Ticket, *, channel: str = TicketChannel.PORTAL) -> bool:
+    """Staff, the requester, the ticket's CCs and the organization's admins may add to the thread in the portal;
+    by email, any member of the ticket's organization may (they already share its mail thread)."""
     if roles.is_support_staff(user):
         return True
     if user.organization != ticket.organization:
         return False
+    if channel == TicketChannel.EMAIL:
+        return True
     return ticket.requester_id == user.pk or user.is_organization_admin or ticket.ccs.filter(pk=user.pk).exists()
 
 
@@ -252,7 +255,7 @@ def comment_add(
     now = now or timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     is_staff = author is not None and roles.is_support_staff(author)
-    if author is not None and not can_reply(author, ticket):
+    if author is not None and not can_reply(author, ticket, channel=channel):
         raise PermissionDenied("Only the requester, the ticket's CCs and organization admins may reply.")
     if not is_staff:
         public = True  # a customer's message is always public

@@ -1,0 +1,161 @@
+import contextlib
+import datetime
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import connections
+from django.db.utils import load_backend
+from django.utils import timezone
+
+from contracts import services as contract_services
+from contracts.models import SlackChannel
+from tickets.models import Status
+from tickets.services import ticket_change_status, ticket_open
+
+SUPPORT = "support@demo.test"
+SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@pytest.fixture(autouse=True)
+def _channel_settings(settings, tmp_path):
+    settings.SUPPORT_EMAIL = SUPPORT
+    settings.EMAIL_INBOUND_TOKEN = "inbound-test-token"
+    settings.SLACK_SIGNING_SECRET = SLACK_SECRET
+    settings.SLACK_BOT_TOKEN = "xoxb-test-token"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SITE_URL = "https://support.example.test"
+
+
+def _contract(actor, organization, *, plan: str, add_ons=(), slack_channel_ids=()):
+    today = timezone.now().date()
+    contract = contract_services.contract_save(
+        actor=actor,
+        organization=organization,
+        plan=plan,
+        term_start=today - datetime.timedelta(days=30),
+        term_end=today + datetime.timedelta(days=330),
+        add_ons=add_ons,
+    )
+    for channel_id in slack_channel_ids:
+        # Mapped directly: Globex's channel stays mapped though its contract has no Slack add-on.
+        SlackChannel.objects.create(organization=organization, channel_id=channel_id, name=channel_id.lower())
+    return contract
+
+
+@pytest.fixture
+def acme_contract(account_manager, acme):
+    """Acme: Enterprise with the Slack add-on, its channel C0ACME0001 mapped."""
+    return _contract(
+        account_manager, acme, plan="enterprise", add_ons=["slack_channel"], slack_channel_ids=["C0ACME0001"]
+    )
+
+
+@pytest.fixture
+def globex_contract(account_manager, globex):
+    """Globex: Standard (Growth plan), no Slack, yet a channel C0GLOBEX01 is mapped to it."""
+    return _contract(account_manager, globex, plan="growth", slack_channel_ids=["C0GLOBEX01"])
+
+
+@pytest.fixture
+def world(acme_contract, globex_contract, alice, bob, gina, support_engineer):
+    """Two organizations with contracts, their people, and tickets to answer (open and closed)."""
+    moment = timezone.now() - datetime.timedelta(hours=2)
+    acme_ticket = ticket_open(
+        organization=alice.organization,
+        requester=alice,
+        subject="Orders stuck in sync",
+        description="Since Monday orders do not reach the ERP.",
+        now=moment,
+    )
+    closed = ticket_open(
+        organization=alice.organization, requester=alice, subject="Old question", description="How?", now=moment
+    )
+    closed = ticket_change_status(ticket=closed, actor=support_engineer, status=Status.CLOSED)
+    globex_ticket = ticket_open(
+        organization=gina.organization, requester=gina, subject="Globex secret", description="Private.", now=moment
+    )
+    return {
+        "alice": alice,
+        "bob": bob,
+        "gina": gina,
+        "staff": support_engineer,
+        "acme_ticket": acme_ticket,
+        "closed": closed,
+        "globex_ticket": globex_ticket,
+    }
+
+
+class FakeSlack:
+    """A tiny Slack Web API on loopback: records each call and answers like Slack does."""
+
+    def __init__(self):
+        self.calls: list[dict] = []
+        self.fail_with: int | None = None
+        self.error: str | None = None
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    body = {"raw": raw.decode("utf-8", "replace")}
+                fake.calls.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                status = fake.fail_with or 200
+                if fake.error:
+                    answer = {"ok": False, "error": fake.error}
+                elif status >= 400:
+                    answer = {"ok": False, "error": "internal_error"}
+                else:
+                    answer = {"ok": True, "channel": body.get("channel"), "ts": "1700000000.000200"}
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def posts(self, method: str = "chat.postMessage") -> list[dict]:
+        return [c for c in self.calls if c["path"].endswith(method)]
+
+
+@pytest.fixture
+def fake_slack(settings, monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    fake = FakeSlack()
+    fake.thread.start()
+    settings.SLACK_API_URL = fake.url
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+@contextlib.contextmanager
+def database_down():
+    """The default connection replaced by a real one to a database that is not there (closed port, missing folder).
+
+    Set and restored by hand: monkeypatch does not give the thread-local connection handler its connection back.
+    """
+    real = connections["default"]
+    settings_dict = dict(real.settings_dict)
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        settings_dict["NAME"] = "/nonexistent-folder/portal.sqlite3"
+    else:
+        settings_dict.update(HOST="127.0.0.1", PORT="1")
+    connections._connections.default = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict)
+    try:
+        yield
+    finally:
+        connections._connections.default = real
