@@ -343,3 +343,37 @@ class Invitation(models.Model):
     @property
     def is_used(self) -> bool:
         return self.accepted_at is not None
+
+
+class TicketFormVisit(models.Model):
+    """One opening of the Support Request Form: what it suggested, what was read, whether it was sent.
+
+    Deflection is measured from these rows, not guessed: a visit whose customer opened a suggested
+    article and never sent the form is a request the knowledge base answered.
+    """
+
+    token = models.UUIDField(unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="ticket_form_visits")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="ticket_form_visits")
+    started_at = models.DateTimeField(db_index=True)
+    shown_article_ids = models.JSONField(default=list, blank=True)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Form visit {self.token} by {self.user}"
+
+
+class SuggestionOpen(models.Model):
+    visit = models.ForeignKey(TicketFormVisit, on_delete=models.CASCADE, related_name="opens")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggestion_opens")
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["visit", "article"], name="suggestion_open_once")]
+
+    def __str__(self) -> str:
+        return f"{self.article} opened from {self.visit.token}"

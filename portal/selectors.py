@@ -141,3 +141,27 @@ def organization_invitations_pending(
         .select_related("invited_by")
         .order_by("email")
     )
+
+
+def deflection_report(*, now=None, abandoned_after=None) -> dict:
+    """Support Request Form visits, counted: how many opened a suggested article, and of those how many
+    left without sending (deflected) or sent anyway. Visits younger than `abandoned_after` are still open."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from portal.models import TicketFormVisit
+
+    now = now or timezone.now()
+    cutoff = now - (abandoned_after or timedelta(hours=1))
+    visits = TicketFormVisit.objects.filter(started_at__lte=cutoff).annotate(open_count=Count("opens"))
+    totals = visits.aggregate(
+        visits=Count("pk"),
+        shown=Count("pk", filter=~Q(shown_article_ids=[])),
+        opened=Count("pk", filter=Q(open_count__gt=0)),
+        abandoned_after_open=Count("pk", filter=Q(open_count__gt=0, ticket__isnull=True)),
+        submitted_after_open=Count("pk", filter=Q(open_count__gt=0, ticket__isnull=False)),
+        submitted=Count("pk", filter=Q(ticket__isnull=False)),
+    )
+    return totals

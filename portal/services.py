@@ -23,6 +23,8 @@ from portal.models import (
     Invitation,
     Membership,
     Organization,
+    SuggestionOpen,
+    TicketFormVisit,
     User,
     hash_invitation_key,
 )
@@ -300,3 +302,44 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
     membership.delete()
     user.is_active = False
     user.save(update_fields=["is_active"])
+
+
+# Deflection: what the Support Request Form suggested, and what came of it ---------------------
+
+
+def form_visit_start(*, user: User, organization: Organization, now: datetime | None = None) -> TicketFormVisit:
+    import uuid
+
+    return TicketFormVisit.objects.create(
+        token=uuid.uuid4(), user=user, organization=organization, started_at=now or timezone.now()
+    )
+
+
+def form_visit_for(*, token: str | None, user: User) -> TicketFormVisit | None:
+    """The user's own visit with that token, or None (a stranger's token counts for nothing)."""
+    import uuid
+
+    try:
+        value = uuid.UUID(str(token))
+    except (TypeError, ValueError):
+        return None
+    return TicketFormVisit.objects.filter(token=value, user=user).first() if user.is_authenticated else None
+
+
+@transaction.atomic
+def form_visit_record_shown(*, visit: TicketFormVisit, article_ids: list[int]) -> None:
+    visit = TicketFormVisit.objects.select_for_update().get(pk=visit.pk)
+    shown = list(dict.fromkeys([*visit.shown_article_ids, *article_ids]))
+    if shown != visit.shown_article_ids:
+        visit.shown_article_ids = shown
+        visit.save(update_fields=["shown_article_ids"])
+
+
+def form_visit_record_open(*, visit: TicketFormVisit, article: Article, now: datetime | None = None) -> None:
+    SuggestionOpen.objects.get_or_create(visit=visit, article=article, defaults={"opened_at": now or timezone.now()})
+
+
+def form_visit_submit(*, visit: TicketFormVisit, ticket, now: datetime | None = None) -> None:
+    TicketFormVisit.objects.filter(pk=visit.pk, ticket__isnull=True).update(
+        ticket=ticket, submitted_at=now or timezone.now()
+    )

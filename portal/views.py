@@ -35,7 +35,41 @@ def healthz(request):
 
 @login_required
 def home(request):
-    return render(request, "portal/home.html", {"organization": request.user.organization})
+    """The page after sign-in: a customer's dashboard, or the workspace summary for staff."""
+    from contracts.entitlements import entitlements_for
+    from contracts.views import entitlement_summary
+    from hours.selectors import hours_summary
+    from tickets import selectors as ticket_selectors
+
+    organization = request.user.organization
+    recent = Article.objects.visible_to(request.user).select_related("category").order_by("-updated_at")[:5]
+    if roles.is_support_staff(request.user) or organization is None:
+        queue = ticket_selectors.with_clock(ticket_selectors.ticket_queue(user=request.user)[:200])
+        counts = {
+            "open": len(queue),
+            "at_risk": sum(1 for t in queue if t.state == "at_risk"),
+            "breached": sum(1 for t in queue if t.state == "breached"),
+            "unassigned": sum(1 for t in queue if t.assignee_id is None),
+            "mine": sum(1 for t in queue if t.assignee_id == request.user.pk),
+        }
+        return render(
+            request,
+            "portal/home.html",
+            {"organization": None, "counts": counts, "next_up": queue[:8], "recent_articles": recent},
+        )
+    entitlements = entitlements_for(organization)
+    tickets = ticket_selectors.with_clock(ticket_selectors.customer_tickets(request.user, status="open")[:10])
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "organization": organization,
+            "open_tickets": tickets,
+            "hours_summary": hours_summary(organization),
+            "recent_articles": recent,
+            **entitlement_summary(entitlements),
+        },
+    )
 
 
 @login_required
@@ -104,6 +138,9 @@ def kb_article(request, slug):
     article = get_object_or_404(
         Article.objects.visible_to(request.user).select_related("category", "author"), slug=slug
     )
+    visit = services.form_visit_for(token=request.GET.get("from_form"), user=request.user)
+    if visit is not None:
+        services.form_visit_record_open(visit=visit, article=article)
     related = selectors.article_list(user=request.user, category=article.category).exclude(pk=article.pk)[:5]
     return render(
         request,
@@ -184,6 +221,10 @@ def kb_suggest(request):
     query = request.GET.get("q") or " ".join(request.GET.get(name, "") for name in ("subject", "description"))
     query = query.strip()[:500]
     articles = list(selectors.article_search(user=request.user, query=query, limit=5)) if len(query) >= 3 else []
+    visit = services.form_visit_for(token=request.GET.get("form"), user=request.user)
+    if visit is not None and articles:
+        services.form_visit_record_shown(visit=visit, article_ids=[a.pk for a in articles])
+    suffix = f"?from_form={visit.token}" if visit else ""
     if _wants_json(request):
         return JsonResponse(
             {
@@ -192,7 +233,7 @@ def kb_suggest(request):
                     {
                         "id": article.pk,
                         "title": article.title,
-                        "url": article.get_absolute_url(),
+                        "url": article.get_absolute_url() + suffix,
                         "category": article.category.name,
                         "excerpt": article.excerpt(),
                     }
@@ -200,7 +241,7 @@ def kb_suggest(request):
                 ],
             }
         )
-    return render(request, "portal/kb/_suggestions.html", {"articles": articles, "query": query})
+    return render(request, "portal/kb/_suggestions.html", {"articles": articles, "query": query, "suffix": suffix})
 
 
 # Organization members -------------------------------------------------------------------------

@@ -77,7 +77,6 @@ class SupportRequestForm(BootstrapFormMixin, forms.Form):
         queryset=User.objects.none(), required=False, label="Copy colleagues", widget=forms.CheckboxSelectMultiple
     )
     attachments = MultipleFileField(required=False, help_text="Screenshots, exports or logs; up to 10 MB each.")
-    suggested_articles = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, organization, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,10 +86,6 @@ class SupportRequestForm(BootstrapFormMixin, forms.Form):
 
     def clean_attachments(self):
         return _check_sizes(self.cleaned_data.get("attachments") or [])
-
-    def clean_suggested_articles(self) -> list[int]:
-        raw = self.cleaned_data.get("suggested_articles") or ""
-        return sorted({int(part) for part in raw.split(",") if part.strip().isdigit()})[:20]
 
 
 class ReplyForm(BootstrapFormMixin, forms.Form):

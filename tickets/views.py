@@ -13,6 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from contracts.entitlements import entitlements_for
 from contracts.models import Priority
 from portal import roles
+from portal import services as portal_services
+from portal.selectors import deflection_report
 from tickets import selectors, services
 from tickets.forms import (
     KIND_HELP,
@@ -70,6 +72,10 @@ def ticket_create(request):
     kind = request.POST.get("kind") or request.GET.get("kind") or Kind.QUESTION
     if kind not in Kind.values:
         kind = Kind.QUESTION
+    # Each opening of the form is a visit: the suggestions it shows and the articles opened are measured.
+    visit = portal_services.form_visit_for(token=request.POST.get("form"), user=request.user)
+    if visit is None:
+        visit = portal_services.form_visit_start(user=request.user, organization=organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -83,16 +89,18 @@ def ticket_create(request):
                 channel=TicketChannel.PORTAL,
                 ccs=data.get("ccs") or (),
                 attachments=data["attachments"],
-                suggested_articles=data["suggested_articles"],
+                suggested_articles=visit.shown_article_ids,
             )
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
+            portal_services.form_visit_submit(visit=visit, ticket=ticket)
             deadline_text = services.describe_deadline(_deadline_of(ticket), tz=timezone.get_current_timezone())
             messages.success(request, f"Request #{ticket.pk} received. {deadline_text}")
             return redirect("tickets:detail", pk=ticket.pk)
     context = {
         "form": form,
+        "visit": visit,
         "organization": organization,
         "options": target_options(organization, kind=kind),
         "kind_help": KIND_HELP,
@@ -248,6 +256,7 @@ def staff_detail(request, pk: int):
         "priority_form": PriorityForm(prefix="priority", initial={"priority": ticket.priority}),
         "entitlements": entitlements_for(ticket.organization),
         "ccs": ticket.ccs.all(),
+        "is_architect": roles.is_solution_architect(request.user),
     }
     if request.method == "POST":
         response = _staff_action(request, ticket, context)
@@ -309,6 +318,7 @@ def _staff_action(request, ticket, context):
 def reports(request):
     _staff_only(request.user)
     rows = selectors.attainment_report()
+    deflection = deflection_report()
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="first-response-attainment.csv"'
@@ -339,4 +349,4 @@ def reports(request):
                 ]
             )
         return response
-    return render(request, "tickets/reports.html", {"rows": rows})
+    return render(request, "tickets/reports.html", {"rows": rows, "deflection": deflection})
