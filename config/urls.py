@@ -18,3 +18,5 @@ urlpatterns = [
     path("hours/", include("hours.urls")),
     path("", include("portal.urls")),
 ]
+
+handler404 = "config.views.not_found"

@@ -1,12 +1,16 @@
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
 
+from config.api import SlugRefField
 from contracts import services
 from contracts.entitlements import entitlements_for
-from contracts.models import AddOn, CalendarKind, Channel, Contract, Plan, Priority, TargetSource, Tier
+from contracts.models import AddOn, CalendarKind, Channel, Contract, Engagement, Plan, Priority, TargetSource, Tier
 from contracts.selectors import contracts_visible_to
+from portal.models import Organization
 
 
 class OrganizationRefSerializer(serializers.Serializer):
@@ -35,7 +39,7 @@ class ContractSerializer(serializers.ModelSerializer):
     response_targets = serializers.SerializerMethodField()
     channels = serializers.SerializerMethodField()
     sa_hours_per_year = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=0, required=False)
-    connectors = serializers.SlugRelatedField(
+    connectors = SlugRefField(
         slug_field="slug", many=True, required=False, queryset=services.Connector.objects.filter(is_active=True)
     )
 
@@ -128,5 +132,112 @@ class ContractViewSet(
             ) from error
 
 
+def _drf_error(error: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(
+        error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+    )
+
+
+class EngagementSerializer(serializers.ModelSerializer):
+    contract = serializers.PrimaryKeyRelatedField(
+        queryset=Contract.objects.none(), help_text="Set when the engagement is created; it stays with its contract."
+    )
+    organization = OrganizationRefSerializer(source="contract.organization", read_only=True)
+    agreed_channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=[("ticket", "Tickets"), ("email", "Email"), ("slack", "Slack")]),
+        read_only=True,
+    )
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "id",
+            "contract",
+            "organization",
+            "name",
+            "scope",
+            "quoted_hours",
+            "status",
+            "via_ticket",
+            "via_email",
+            "via_slack",
+            "agreed_channels",
+            "board_url",
+            "created_at",
+        ]
+        read_only_fields = ["id", "organization", "agreed_channels", "created_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["contract"].queryset = contracts_visible_to(request.user)
+        return fields
+
+
+class EngagementFilter(django_filters.FilterSet):
+    organization = django_filters.ModelChoiceFilter(
+        field_name="contract__organization", queryset=Organization.objects.all(), label="Organization"
+    )
+
+    class Meta:
+        model = Engagement
+        fields = ["status", "contract", "organization"]
+
+
+class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Configuration Support engagements (quoted projects): staff see all, a customer their organization's.
+    Account managers and admins create and change them."""
+
+    serializer_class = EngagementSerializer
+    filterset_class = EngagementFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            Engagement.objects.filter(contract__in=contracts_visible_to(self.request.user))
+            .select_related("contract__organization")
+            .order_by("-created_at", "-pk")
+        )
+
+    def _require_editor(self) -> None:
+        if not services.contract_editable_by(self.request.user):
+            raise PermissionDenied("Only account managers and admins change engagements.")
+
+    def _save(self, **fields) -> Engagement:
+        try:
+            return services.engagement_save(actor=self.request.user, **fields)
+        except services.ContractPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        except DjangoValidationError as error:
+            raise _drf_error(error) from error
+
+    @extend_schema(
+        responses={201: EngagementSerializer},
+        description="Account managers and admins. An active engagement switches on the contract's Configuration "
+        "Support add-on.",
+    )
+    def create(self, request):
+        self._require_editor()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        engagement = self._save(contract=fields.pop("contract"), **fields)
+        return Response(self.get_serializer(engagement).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(description="Account managers and admins; the fields left out keep their values.")
+    def partial_update(self, request, pk=None):
+        engagement = self.get_object()
+        self._require_editor()
+        serializer = self.get_serializer(engagement, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        if fields.pop("contract", engagement.contract) != engagement.contract:
+            raise serializers.ValidationError({"contract": ["An engagement stays with its contract."]})
+        engagement = self._save(contract=engagement.contract, engagement=engagement, **fields)
+        return Response(self.get_serializer(self.get_queryset().get(pk=engagement.pk)).data)
+
+
 def register(router) -> None:
     router.register("contracts", ContractViewSet, basename="contract")
+    router.register("engagements", EngagementViewSet, basename="engagement")

@@ -9,18 +9,26 @@ import datetime
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from config.api import ErrorSerializer, SlugRefField
 from contracts.models import Connector, Engagement
 from contracts.periods import contract_year
 from contracts.selectors import contracts_visible_to
 from hours import selectors, services
-from hours.models import MAX_ENTRY_MINUTES, Category, TimeEntry
+from hours.models import MAX_ENTRY_MINUTES, Category, LedgerEntry, TimeEntry
 from hours.services import HoursRefused
+from portal.api import UserRefSerializer
 from portal.models import Organization
 from tickets.models import Ticket
 
@@ -57,9 +65,7 @@ class TimeEntrySerializer(serializers.ModelSerializer):
     engagement = serializers.PrimaryKeyRelatedField(
         queryset=Engagement.objects.filter(status=Engagement.Status.ACTIVE), required=False, allow_null=True
     )
-    connector = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Connector.objects.all(), required=False, allow_null=True
-    )
+    connector = SlugRefField(slug_field="slug", queryset=Connector.objects.all(), required=False, allow_null=True)
     category = serializers.ChoiceField(choices=Category.choices)
     minutes = MinutesField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -116,13 +122,14 @@ class VoidSerializer(serializers.Serializer):
 
 class QuoteRequestSerializer(serializers.Serializer):
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
-    connector = serializers.SlugRelatedField(slug_field="slug", queryset=Connector.objects.all())
+    connector = SlugRefField(slug_field="slug", queryset=Connector.objects.all())
     ticket = serializers.PrimaryKeyRelatedField(queryset=Ticket.objects.all(), required=False, allow_null=True)
 
 
-REFUSAL_SCHEMA = inline_serializer(
-    "HoursRefusal",
-    {"code": serializers.ChoiceField(choices=REFUSAL_CODES), "detail": serializers.CharField()},
+# A refusal is the shared error body; its `code` is one of REFUSAL_CODES, or "invalid" for bad input.
+REFUSAL_SCHEMA = OpenApiResponse(
+    ErrorSerializer,
+    description="Refused: `code` is one of " + ", ".join(f"`{c}`" for c in REFUSAL_CODES) + ", or `invalid`.",
 )
 
 
@@ -133,8 +140,8 @@ class HoursErrorsMixin:
         if isinstance(exc, HoursRefused):
             return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, DjangoValidationError):
-            body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            exc = ValidationError(errors)
         if isinstance(exc, DjangoPermissionDenied):
             exc = PermissionDenied(str(exc) or None)
         return super().handle_exception(exc)
@@ -231,6 +238,8 @@ class TimeEntryViewSet(
         return Response({"ticket": ticket.pk}, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_serializer(many=False)  # one contract year, though it answers the router's "list" action
+@extend_schema_serializer(many=False)  # the hours "list" answers one contract year, not an array
 class UsageSerializer(serializers.Serializer):
     contract = serializers.IntegerField()
     allotted_minutes = serializers.IntegerField()
@@ -276,6 +285,141 @@ class ContractHoursViewSet(HoursErrorsMixin, viewsets.ViewSet):
         return Response({"contract": contract.pk, **usage.as_api(), "engagements": engagements})
 
 
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    actor = UserRefSerializer(read_only=True, allow_null=True, help_text="Who wrote the row; null for the system.")
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "kind",
+            "minutes",
+            "period_start",
+            "engagement",
+            "entry",
+            "reverses",
+            "reason",
+            "actor",
+            "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {"minutes": {"help_text": "Signed: grants and credits add, debits subtract."}}
+
+
+class SignedMinutesField(serializers.IntegerField):
+    default_error_messages = {
+        "invalid": "Enter the minutes as a whole number, negative for a debit.",
+        "max_string_length": "Enter the minutes as a whole number, negative for a debit.",
+    }
+
+    def to_internal_value(self, data):
+        # Whole minutes only: 1.5, "1.5", "2.0", true and "abc" are all refused, never rounded.
+        if isinstance(data, bool | float) or (isinstance(data, str) and not data.strip().lstrip("-").isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AdjustmentSerializer(serializers.Serializer):
+    minutes = SignedMinutesField(help_text="A credit (positive) or a debit (negative); not zero, at most 60000.")
+    reason = serializers.CharField(
+        max_length=300, allow_blank=True, help_text="Why; the customer reads it on their statement."
+    )
+    on = serializers.DateField(
+        required=False, help_text="A day of the contract year to adjust (default: today). Ignored for an engagement."
+    )
+    engagement = serializers.PrimaryKeyRelatedField(
+        queryset=Engagement.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="Adjust this engagement of the contract instead of a contract year.",
+    )
+
+
+def _managed_contract(request, contract_pk):
+    """The contract, for an account manager (or admin); another organization's is a 404 before it is a 403."""
+    contract = get_object_or_404(contracts_visible_to(request.user), pk=contract_pk)
+    if not services.may_manage(request.user):
+        raise PermissionDenied("Only account managers read the hours ledger and adjust hours.")
+    return contract
+
+
+def _date_param(request, name: str) -> datetime.date | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({name: ["Write the day as YYYY-MM-DD."]}) from None
+
+
+class ContractLedgerViewSet(HoursErrorsMixin, viewsets.GenericViewSet):
+    """The rows of a contract year's ledger (or an engagement's), oldest first: account managers and admins."""
+
+    serializer_class = LedgerEntrySerializer
+    filterset_fields = ["kind"]
+    queryset = LedgerEntry.objects.none()  # the rows come from hours.selectors.ledger_for
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "period_start",
+                datetime.date,
+                description="The contract year that begins on this day (any day of it will do); default: the "
+                "current year, or the last one the contract had.",
+            ),
+            OpenApiParameter("engagement", int, description="An engagement of the contract: its ledger instead."),
+        ],
+        responses={200: LedgerEntrySerializer(many=True), 400: REFUSAL_SCHEMA},
+    )
+    def list(self, request, contract_pk=None):
+        contract = _managed_contract(request, contract_pk)
+        engagement_id = request.query_params.get("engagement")
+        if engagement_id:
+            engagement = contract.engagements.filter(pk=int(engagement_id) if engagement_id.isdigit() else None).first()
+            if engagement is None:
+                raise ValidationError({"engagement": ["No such engagement on this contract."]})
+            rows = selectors.ledger_for(contract, engagement=engagement)
+        else:
+            day = _date_param(request, "period_start")
+            day = day or min(max(services.local_today(), contract.term_start), contract.term_end)
+            period = contract_year(contract.term_start, contract.term_end, day)
+            if period is None:
+                raise HoursRefused(
+                    "outside_contract", f"{day} is outside the contract ({contract.term_start} to {contract.term_end})."
+                )
+            rows = selectors.ledger_for(contract, period_start=period.start)
+        page = self.paginate_queryset(self.filter_queryset(rows))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ContractAdjustmentViewSet(HoursErrorsMixin, viewsets.GenericViewSet):
+    """Account managers credit or debit a contract year's (or an engagement's) hours, with a reason."""
+
+    serializer_class = AdjustmentSerializer
+
+    @extend_schema(request=AdjustmentSerializer, responses={201: LedgerEntrySerializer, 400: REFUSAL_SCHEMA})
+    def create(self, request, contract_pk=None):
+        contract = _managed_contract(request, contract_pk)
+        body = AdjustmentSerializer(data=request.data)
+        body.fields["engagement"].queryset = contract.engagements.all()
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        row = services.hours_adjust(
+            actor=request.user,
+            contract=contract,
+            minutes=data["minutes"],
+            reason=data["reason"],
+            on=data.get("on"),
+            engagement=data.get("engagement"),
+        )
+        return Response(LedgerEntrySerializer(row).data, status=status.HTTP_201_CREATED)
+
+
 def register(router) -> None:
     router.register("time-entries", TimeEntryViewSet, basename="time-entry")
     router.register(r"contracts/(?P<contract_pk>\d+)/hours", ContractHoursViewSet, basename="contract-hours")
+    router.register(r"contracts/(?P<contract_pk>\d+)/ledger", ContractLedgerViewSet, basename="contract-ledger")
+    router.register(
+        r"contracts/(?P<contract_pk>\d+)/adjustments", ContractAdjustmentViewSet, basename="contract-adjustment"
+    )

@@ -128,6 +128,26 @@ def members_manageable_by(*, user: User, organization: Organization) -> bool:
     )
 
 
+def memberships_visible_to(user: User) -> QuerySet[Membership]:
+    """Staff see every organization's members; a customer their own organization's; anyone else none."""
+    memberships = Membership.objects.select_related("user", "organization")
+    if roles.is_support_staff(user):
+        return memberships
+    organization = user.organization if user.is_authenticated else None
+    return memberships.filter(organization=organization) if organization else memberships.none()
+
+
+def invitations_pending_for(user: User, *, now: datetime | None = None) -> QuerySet[Invitation]:
+    """Pending invitations `user` manages: staff every organization's, a customer admin their own's; else none."""
+    invitations = Invitation.objects.pending(now=now or timezone.now()).select_related("organization", "invited_by")
+    if roles.is_support_staff(user):
+        return invitations
+    organization = user.organization if user.is_authenticated else None
+    if organization is None or not members_manageable_by(user=user, organization=organization):
+        return invitations.none()
+    return invitations.filter(organization=organization)
+
+
 def organization_members(*, organization: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(organization=organization).select_related("user").order_by("user__email")
 

@@ -1,3 +1,4 @@
+import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
@@ -10,8 +11,8 @@ from rest_framework.response import Response
 from contracts.models import Priority, TargetSource
 from portal import roles
 from portal.models import Organization, User
-from tickets import services
-from tickets.models import Comment, Kind, SlaState, Status, Ticket, TicketChannel
+from tickets import selectors, services
+from tickets.models import OPEN_STATUSES, Comment, Kind, SlaState, Status, Ticket, TicketChannel
 
 
 def _drf_error(error: DjangoValidationError) -> serializers.ValidationError:
@@ -103,6 +104,40 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
+class TicketOrdering(django_filters.ChoiceFilter):
+    """`?ordering=`: newest first by default; `deadline` is the staff queue's order."""
+
+    CHOICES = [
+        ("-created_at", "Newest first (the default)"),
+        ("created_at", "Oldest first"),
+        ("deadline", "The queue's order: running first-response clocks, soonest deadline first; the rest after"),
+    ]
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=self.CHOICES, label="Ordering", **kwargs)
+
+    def filter(self, qs, value):
+        if value == "deadline":
+            return selectors.queue_ordered(qs)
+        if value == "created_at":
+            return qs.order_by("received_at", "pk")
+        return qs
+
+
+class TicketFilter(django_filters.FilterSet):
+    open = django_filters.BooleanFilter(
+        method="filter_open", label="Open tickets (new, open, pending customer, on hold): the queue's tickets"
+    )
+    ordering = TicketOrdering()
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "priority", "kind", "channel", "organization"]
+
+    def filter_open(self, queryset, name, value):
+        return queryset.open() if value else queryset.exclude(status__in=OPEN_STATUSES)
+
+
 class TicketViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -114,7 +149,7 @@ class TicketViewSet(
 
     serializer_class = TicketSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
-    filterset_fields = ["status", "priority", "kind", "channel", "organization"]
+    filterset_class = TicketFilter
 
     def get_queryset(self):
         return (
@@ -180,7 +215,13 @@ class TicketViewSet(
         return self.partial_update(request, *args, **kwargs)
 
     @extend_schema(responses=CommentSerializer(many=True), request=None)
-    @action(detail=True, methods=["get"], url_path="comments", serializer_class=CommentSerializer, filterset_fields=[])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="comments",
+        serializer_class=CommentSerializer,
+        filterset_class=None,
+    )
     def comments(self, request, pk=None):
         ticket = self.get_object()
         qs = ticket.comments.select_related("author").order_by("created_at", "pk")

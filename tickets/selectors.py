@@ -44,6 +44,11 @@ def ticket_queue(*, filters: dict | None = None, user=None) -> QuerySet[Ticket]:
         qs = qs.filter(assignee_id=assignee)
     if filters.get("organization"):
         qs = qs.filter(organization_id=filters["organization"])
+    return queue_ordered(qs)
+
+
+def queue_ordered(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The queue's order: a running first-response clock first, soonest deadline first; the rest after."""
     running = Case(
         When(first_response_at__isnull=True, first_response_due_at__isnull=False, then=Value(0)),
         default=Value(1),

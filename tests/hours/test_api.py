@@ -102,7 +102,7 @@ def test_engagement_work(sa_api, engagement):
 def test_bad_minutes_answer_400_and_store_nothing(sa_api, globex_ticket, minutes, message):
     response = sa_api.post(URL, body(globex_ticket, minutes=minutes), format="json")
     assert response.status_code == 400
-    assert response.json() == {"minutes": [message]}
+    assert response.json() == {"code": "invalid", "detail": f"minutes: {message}", "errors": {"minutes": [message]}}
     assert not TimeEntry.objects.exists()
     assert not LedgerEntry.objects.exists()
 
@@ -120,7 +120,8 @@ def test_bad_minutes_answer_400_and_store_nothing(sa_api, globex_ticket, minutes
 def test_bad_input_answers_400_with_the_field(sa_api, globex_ticket, changes, field, message):
     response = sa_api.post(URL, body(globex_ticket, **changes), format="json")
     assert response.status_code == 400, response.data
-    errors = response.json()[field]
+    assert response.json()["code"] == "invalid"
+    errors = response.json()["errors"][field]
     if message:
         assert errors == [message]
     assert not TimeEntry.objects.exists()

@@ -117,6 +117,7 @@ def test_production_settings_pass_check_deploy():
         "EMAIL_INBOUND_TOKEN": "a-real-token",
     }
     env.pop("DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests set it for their own process only
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
