@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test migrate seed lint bench worker beat clean
+.PHONY: run test install install-test migrate seed lint audit bench worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,16 +34,19 @@ run: seed
 
 test: install-test
 	@if [ -x /usr/bin/chromium ]; then \
-		echo "Chromium found at /usr/bin/chromium: the browser journeys run too."; \
+		echo "Chromium found at /usr/bin/chromium: the browser journeys (tests/browser) run too."; \
 	else \
-		echo "NOTE: /usr/bin/chromium is missing, so the browser journeys (tests/browser) are deselected."; \
-		echo "      Install it with: apt-get install chromium"; \
+		echo "NOTE: /usr/bin/chromium is missing, so the browser journeys (tests/browser) are NOT run."; \
+		echo "      Install Debian's package with: sudo apt-get install chromium   (with CI set, they fail instead)"; \
 	fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
+
+audit: install-test
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 bench: install-test
 	$(BIN)/python bench/business_hours.py

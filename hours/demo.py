@@ -9,7 +9,7 @@ from hours.models import Category, TimeEntry
 from portal.models import Organization, User
 from tickets.models import Kind as TicketKind
 from tickets.models import Ticket
-from tickets.services import ticket_open
+from tickets.services import comment_add, ticket_open
 
 # (days ago, category, connector slug, minutes, note) per organization; the ticket each entry goes on.
 DEMO_HOURS = {
@@ -63,6 +63,13 @@ def seed(*, today: datetime.date, out) -> None:
             description="Please help us configure this; details in the attached notes.",
             kind=TicketKind.CONFIGURATION_REQUEST,
             now=_noon(first_day),
+        )
+        # The Solution Architect answered the same day; the project then ran over the following weeks.
+        comment_add(
+            ticket=ticket,
+            author=architect,
+            body="Thanks, I have what I need and will start on the configuration; I'll log the hours here.",
+            now=_noon(first_day) + datetime.timedelta(hours=1),
         )
         for days_ago, category, connector_slug, minutes, note in rows:
             day = today - datetime.timedelta(days=days_ago)

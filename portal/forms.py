@@ -67,3 +67,17 @@ class InvitationForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices, widget=forms.Select(attrs={"class": "form-select"}))
+
+
+class SignupDetailsForm(forms.Form):
+    """What allauth's sign-up asks beyond email and password: the name colleagues and support see."""
+
+    full_name = forms.CharField(
+        max_length=150,
+        label="Your name",
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "name"}),
+    )
+
+    def signup(self, request, user) -> None:
+        user.full_name = self.cleaned_data["full_name"].strip()
+        user.save(update_fields=["full_name"])

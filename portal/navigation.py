@@ -32,6 +32,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Log time", "hours:log", roles.is_solution_architect),
     NavItem("Timesheet", "hours:week", roles.is_solution_architect),
     NavItem("Accounts", "contracts:account_list", roles.is_support_staff),
+    NavItem("SA hours", "hours:customers", lambda u: roles.is_solution_architect(u) or roles.is_account_manager(u)),
     NavItem("Contract", "contracts:my_contract", _customer),
     NavItem("Hours", "hours:statement", _customer_admin),
     NavItem("Members", "portal:members", _customer_admin),

@@ -103,6 +103,8 @@ class StaffReplyForm(ReplyForm):
         initial="public",
         label="Send as",
     )
+    # Choose who reads it before writing it: an internal note must not go to the customer by accident.
+    field_order = ["visibility", "body", "attachments"]
 
 
 class AssignForm(BootstrapFormMixin, forms.Form):

@@ -56,6 +56,14 @@ def channel_refusal_message(channel: str, entitlements: Entitlements) -> str:
     )
 
 
+def pacific_text(moment: datetime.datetime) -> str:
+    """A moment as people read it on a timeline: 'Fri 27 Nov 2026, 12:00 PT' (support time, where targets count)."""
+    import zoneinfo
+
+    local = moment.astimezone(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE))
+    return f"{local:%a %d %b %Y, %H:%M} PT"
+
+
 def entitlement_channel(channel: str) -> str:
     """The contract's channel that a ticket channel counts as (the API is the portal)."""
     return {TicketChannel.API: Channel.PORTAL}.get(channel, channel)
@@ -176,7 +184,7 @@ def ticket_open(
         created_at=now,
     )
     due_text = (
-        f"first response due {ticket.first_response_due_at.isoformat()} ({deadline.describe()}, {deadline.policy})"
+        f"first response due {pacific_text(ticket.first_response_due_at)} ({deadline.describe()}, {deadline.policy})"
         if deadline.has_target
         else deadline.note
     )
@@ -413,7 +421,7 @@ def ticket_change_priority(*, ticket: Ticket, actor: User, priority: str, reason
         _event(
             ticket,
             TicketEvent.Kind.DEADLINE_RECOMPUTED,
-            f"First response now due {ticket.first_response_due_at.isoformat()} ({ticket.sla_note}).",
+            f"First response now due {pacific_text(ticket.first_response_due_at)} ({ticket.sla_note}).",
             actor=actor,
             now=now,
             old=old_due and old_due.isoformat(),
@@ -458,7 +466,7 @@ def _recompute_for_calendar(ticket: Ticket, changes, now, reason: str) -> bool:
     _event(
         ticket,
         TicketEvent.Kind.DEADLINE_RECOMPUTED,
-        f"First response now due {deadline.due_at.isoformat()}: {reason}.",
+        f"First response now due {pacific_text(deadline.due_at)}: {reason}.",
         now=now,
         old=old_due.isoformat(),
         new=deadline.due_at.isoformat(),

@@ -53,3 +53,14 @@ def pacific(moment) -> str:
 
     local = moment.astimezone(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE))
     return f"{local:%a %d %b %H:%M} PT"
+
+
+@register.filter
+def addon_label(kind: str) -> str:
+    """'premium_support' -> 'Premium Support'."""
+    from contracts.models import AddOn
+
+    try:
+        return AddOn.Kind(kind).label
+    except ValueError:
+        return kind

@@ -40,7 +40,8 @@ def _link_key(message) -> str:
 def _sign_up(client, key: str, email: str = "carol@acme.test"):
     client.get(reverse("portal:invitation_accept", args=[key]))
     return client.post(
-        reverse("account_signup"), {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+        reverse("account_signup"),
+        {"email": email, "full_name": "New Colleague", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
 
 
@@ -58,7 +59,7 @@ def test_admin_invites_and_the_email_carries_a_one_time_link(invite, alice, acme
     assert invitation.key not in str(Invitation.objects.values_list().get())
     [message] = mail.outbox
     assert message.to == ["carol@acme.test"]
-    assert message.subject == "[Support] Alice Acme invites you to Acme Outfitters's support portal"
+    assert message.subject == "[Support] Alice Acme invites you to the support portal of Acme Outfitters"
     assert f"https://support.example.test/invitations/{invitation.key}/" in message.body
     assert "as administrator" in message.body
 
@@ -143,7 +144,8 @@ def test_a_used_link_does_not_work_twice(client, invite, alice, acme):
     assert "already been used" in response.content.decode()
     # And sign-up is closed again for this browser.
     client.post(
-        reverse("account_signup"), {"email": "dan@acme.test", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+        reverse("account_signup"),
+        {"email": "dan@acme.test", "full_name": "Dan", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
     assert not User.objects.filter(email="dan@acme.test").exists()
 
@@ -163,7 +165,8 @@ def test_a_link_that_expires_during_sign_up_creates_nothing(client, invite, alic
     client.get(reverse("portal:invitation_accept", args=[invitation.key]))
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     page = client.post(
-        reverse("account_signup"), {"email": "carol@acme.test", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+        reverse("account_signup"),
+        {"email": "carol@acme.test", "full_name": "Carol", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
     assert "Sign Up Closed" in page.content.decode()
     assert not User.objects.filter(email="carol@acme.test").exists()
@@ -382,7 +385,7 @@ def test_staff_choose_an_organization_then_manage_it(
     assert response["Location"] == f"{reverse('portal:members')}?organization={globex.pk}"
     invitation = Invitation.objects.get()
     assert (invitation.organization, invitation.role, invitation.invited_by) == (globex, "admin", support_engineer)
-    assert mail.outbox[0].subject == "[Support] Sam Agent invites you to Globex Retail's support portal"
+    assert mail.outbox[0].subject == "[Support] Sam Agent invites you to the support portal of Globex Retail"
 
     client.post(reverse("portal:member_role", args=[alice.membership.pk]), {"role": "admin"})
     assert client.get(reverse("portal:members"), {"organization": 999999}).status_code == 404

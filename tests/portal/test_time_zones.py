@@ -1,0 +1,45 @@
+"""Every date is shown in the viewer's own time zone; deadlines also in Pacific business-hours terms."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from tests.tickets.conftest import pt
+from tickets import services
+
+pytestmark = pytest.mark.django_db
+
+
+def test_ticket_dates_follow_the_viewers_time_zone_with_pacific_context(client, enterprise, time_machine):
+    time_machine.move_to(pt(2026, 12, 1, 7, 0), tick=False)
+    organization, customer = enterprise
+    ticket = services.ticket_open(
+        organization=organization, requester=customer, subject="s", description="d", kind="incident", priority="urgent"
+    )  # due Tue 11:00 PT = 20:00 in Paris
+    customer.time_zone = "Europe/Paris"
+    customer.save()
+    client.force_login(customer)
+    page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert "Tue 01 Dec, 20:00 CET" in page
+    assert "Tue 01 Dec 11:00 PT, business hours" in page
+    customer.time_zone = "Asia/Tokyo"
+    customer.save()
+    page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert "Wed 02 Dec, 04:00 JST" in page
+
+
+def test_api_answers_in_utc_whatever_the_profile(enterprise, time_machine):
+    from rest_framework.test import APIClient
+
+    time_machine.move_to(pt(2026, 12, 1, 7, 0), tick=False)
+    organization, customer = enterprise
+    customer.time_zone = "Asia/Tokyo"
+    customer.save()
+    ticket = services.ticket_open(
+        organization=organization, requester=customer, subject="s", description="d", kind="incident", priority="urgent"
+    )
+    api = APIClient()
+    api.force_authenticate(customer)
+    assert api.get(f"/api/v1/tickets/{ticket.pk}/").json()["first_response_due_at"] == "2026-12-01T19:00:00Z"
+    assert ticket.first_response_due_at == dt.datetime(2026, 12, 1, 19, 0, tzinfo=dt.UTC)
