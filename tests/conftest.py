@@ -1,9 +1,11 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
 
 from contracts import services as contract_services
+from contracts.models import Connector
 from portal import roles
 from portal.models import Membership, Organization, User
 
@@ -141,3 +143,24 @@ def enterprise_premium(org_with):
 @pytest.fixture
 def standard_premium(org_with):
     return org_with("Standard Premium Co", add_ons=["premium_support"])
+
+
+@pytest.fixture
+def make_contract(account_manager):
+    """Saves a contract through the contracts service (history included), the term around 27 Nov 2026."""
+
+    def make(organization, *, plan="growth", add_ons=(), sa_hours=Decimal("0"), connectors=(), escalation="", **extra):
+        return contract_services.contract_save(
+            actor=account_manager,
+            organization=organization,
+            plan=plan,
+            term_start=extra.pop("term_start", TERM_START),
+            term_end=extra.pop("term_end", TERM_END),
+            add_ons=add_ons,
+            sa_hours_per_year=sa_hours,
+            connectors=Connector.objects.filter(slug__in=connectors),
+            escalation_channel=escalation,
+            **extra,
+        )
+
+    return make

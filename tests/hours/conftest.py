@@ -20,25 +20,6 @@ YEAR_MINUTES = 40 * 60
 
 
 @pytest.fixture
-def make_contract(account_manager):
-    def make(organization, *, plan="growth", add_ons=(), sa_hours=Decimal("0"), connectors=(), escalation="", **extra):
-        return contract_services.contract_save(
-            actor=account_manager,
-            organization=organization,
-            plan=plan,
-            term_start=extra.pop("term_start", TERM_START),
-            term_end=extra.pop("term_end", TERM_END),
-            add_ons=add_ons,
-            sa_hours_per_year=sa_hours,
-            connectors=Connector.objects.filter(slug__in=connectors),
-            escalation_channel=escalation,
-            **extra,
-        )
-
-    return make
-
-
-@pytest.fixture
 def globex_contract(globex, make_contract):
     return make_contract(globex, plan="enterprise", sa_hours=Decimal("40"), connectors=["shopify", "netsuite"])
 
