@@ -55,7 +55,9 @@ class MinutesField(serializers.IntegerField):
 
     def to_internal_value(self, data):
         # Whole minutes only: 1.5, "1.5", "2.0", true and "abc" are all refused, never rounded.
-        if isinstance(data, bool | float) or (isinstance(data, str) and not data.strip().lstrip("-").isdigit()):
+        if isinstance(data, bool | float) or (
+            isinstance(data, str) and not (data.strip().lstrip("-").isascii() and data.strip().lstrip("-").isdigit())
+        ):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -314,7 +316,9 @@ class SignedMinutesField(serializers.IntegerField):
 
     def to_internal_value(self, data):
         # Whole minutes only: 1.5, "1.5", "2.0", true and "abc" are all refused, never rounded.
-        if isinstance(data, bool | float) or (isinstance(data, str) and not data.strip().lstrip("-").isdigit()):
+        if isinstance(data, bool | float) or (
+            isinstance(data, str) and not (data.strip().lstrip("-").isascii() and data.strip().lstrip("-").isdigit())
+        ):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -376,7 +380,9 @@ class ContractLedgerViewSet(HoursErrorsMixin, viewsets.GenericViewSet):
         contract = _managed_contract(request, contract_pk)
         engagement_id = request.query_params.get("engagement")
         if engagement_id:
-            engagement = contract.engagements.filter(pk=int(engagement_id) if engagement_id.isdigit() else None).first()
+            engagement = contract.engagements.filter(
+                pk=int(engagement_id) if (engagement_id.isascii() and engagement_id.isdigit()) else None
+            ).first()
             if engagement is None:
                 raise ValidationError({"engagement": ["No such engagement on this contract."]})
             rows = selectors.ledger_for(contract, engagement=engagement)

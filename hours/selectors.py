@@ -370,6 +370,8 @@ def week_bounds(week: str | None, *, today: datetime.date) -> tuple[datetime.dat
         monday = today - datetime.timedelta(days=today.weekday())
     else:
         year_text, _, week_text = week.partition("-W")
+        if not (year_text.isascii() and year_text.isdigit() and 1900 <= int(year_text) <= 9998):
+            raise ValueError(f"No timesheet for the year {year_text!r}.")
         monday = datetime.date.fromisocalendar(int(year_text), int(week_text), 1)
     return monday, monday + datetime.timedelta(days=6)
 

@@ -98,7 +98,9 @@ def clean_minutes(value) -> int:
         minutes = value
     else:
         text = str(value).strip()
-        if not text.isdigit() and not (text.startswith("-") and text[1:].isdigit()):
+        if not (text.isascii() and text.isdigit()) and not (
+            text.startswith("-") and (text[1:].isascii() and text[1:].isdigit())
+        ):
             raise ValidationError({"minutes": f"Enter the minutes as a whole number, such as 45 (got {text[:20]!r})."})
         minutes = int(text)
     if minutes < 1:
@@ -446,10 +448,52 @@ def _balance_label(target: Target) -> str:
     return f"{target.organization}'s contract year {target.allotment.period_start} to {target.allotment.period_end}"
 
 
+def _carry_forward(balance: HoursBalance, remaining_before: int, *, now) -> None:
+    """Keeps a rolled-over amount true when its year changes after the next year has opened.
+
+    Late entries (inside the lock window), voids and adjustments can change a closed year; with
+    rollover on, the next year's grant follows through an allotment-change row, never silently.
+    """
+    if balance.engagement_id is not None:
+        return
+    delta = balance.remaining_minutes - remaining_before
+    if not delta or not Contract.objects.filter(pk=balance.contract_id, rollover=True).exists():
+        return
+    following = (
+        HoursBalance.objects.select_for_update()
+        .filter(
+            contract_id=balance.contract_id,
+            engagement__isnull=True,
+            period_start=balance.period_end + datetime.timedelta(days=1),
+        )
+        .first()
+    )
+    if following is None:
+        return
+    following_before = following.remaining_minutes
+    _write(
+        LedgerEntry(
+            contract_id=balance.contract_id,
+            period_start=following.period_start,
+            kind=LedgerEntry.Kind.ALLOTMENT_CHANGE,
+            minutes=delta,
+            reason=(
+                f"Rollover corrected: the contract year {balance.period_start} to {balance.period_end} "
+                "changed after this year opened."
+            ),
+            created_at=now,
+        )
+    )
+    following.granted_minutes += delta
+    following.save(update_fields=["granted_minutes", "updated_at"])
+    _carry_forward(following, following_before, now=now)
+
+
 def _debit(balance: HoursBalance, target: Target, entry: TimeEntry, *, actor: User, now) -> list[LedgerEntry]:
     """Writes the entry's debit (and overage, when approved) to a locked balance, or refuses an overdraw."""
     debit = entry.minutes_debited
     available = balance.balance_minutes
+    remaining_before = balance.remaining_minutes
     # Read the flag under the lock: an account manager may have changed it since the entitlements were read.
     overage_approved = Contract.objects.filter(pk=target.contract.pk).values_list("overage_approved", flat=True)[0]
     within = debit if debit <= available else max(0, available)
@@ -486,6 +530,7 @@ def _debit(balance: HoursBalance, target: Target, entry: TimeEntry, *, actor: Us
         )
     balance.used_minutes += debit
     balance.save(update_fields=["used_minutes", "updated_at"])
+    _carry_forward(balance, remaining_before, now=now)
     return rows
 
 
@@ -511,6 +556,7 @@ def _entry_balance_rows(entry: TimeEntry):
 def _reverse(entry: TimeEntry, balances: list[HoursBalance], *, actor: User, reason: str, now) -> int:
     """Writes a reversal for each open debit of the entry; returns the minutes given back."""
     by_key = {(b.engagement_id, b.period_start): b for b in balances}
+    remaining_before = {b.pk: b.remaining_minutes for b in balances}
     returned = 0
     for row in list(_open_rows(entry)):
         _write(
@@ -532,6 +578,7 @@ def _reverse(entry: TimeEntry, balances: list[HoursBalance], *, actor: User, rea
         returned -= row.minutes
     for balance in balances:
         balance.save(update_fields=["used_minutes", "updated_at"])
+        _carry_forward(balance, remaining_before[balance.pk], now=now)
     return returned
 
 
@@ -787,8 +834,10 @@ def hours_adjust(
             created_at=now,
         )
     )
+    remaining_before = balance.remaining_minutes
     balance.adjusted_minutes += minutes
     balance.save(update_fields=["adjusted_minutes", "updated_at"])
+    _carry_forward(balance, remaining_before, now=now)
     _after_commit(contract.pk, period_start)
     return row
 

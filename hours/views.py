@@ -50,7 +50,7 @@ def _safe_next(request, default: str) -> str:
 
 def _int_param(value) -> int | None:
     value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if (value.isascii() and value.isdigit()) else None
 
 
 def _date_param(value) -> datetime.date | None:
@@ -145,7 +145,7 @@ def quote_request(request):
     connector_key = (request.POST.get("connector") or "").strip()
     connector = (
         get_object_or_404(Connector, slug=connector_key)
-        if not connector_key.isdigit()
+        if not (connector_key.isascii() and connector_key.isdigit())
         else get_object_or_404(Connector, pk=int(connector_key))
     )
     ticket = None

@@ -192,7 +192,7 @@ def ticket_reference(pk: int) -> str:
 def ticket_pk_from_reference(reference: str) -> int | None:
     """The ticket number when the reference's hash is right, else None."""
     number, _, _ = reference.partition("-")
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         return None
     return int(number) if hmac.compare_digest(ticket_reference(int(number)), reference) else None
 

@@ -72,7 +72,7 @@ def customer_tickets(user, *, status: str = "open", query: str = "") -> QuerySet
 
 def _int(text: str) -> int | None:
     text = text.strip().lstrip("#")
-    return int(text) if text.isdigit() else None
+    return int(text) if (text.isascii() and text.isdigit()) else None
 
 
 def with_clock(tickets, *, now: datetime.datetime | None = None) -> list[Ticket]:

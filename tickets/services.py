@@ -393,17 +393,19 @@ def ticket_change_priority(*, ticket: Ticket, actor: User, priority: str, reason
     old_due = ticket.first_response_due_at
     ticket.priority = priority
     raising = PRIORITY_RANK[priority] > PRIORITY_RANK[old_priority]
-    if ticket.first_response_at is None and old_due is not None:
-        ent = entitlements_for(ticket.organization, at=ticket.received_at)
-        rules = ent.targets_for(priority)
+    rules = _snapshot_rules(ticket, priority)
+    if ticket.first_response_at is None and old_due is not None and rules:
         if raising:
             deadline = _raised_deadline(ticket, rules, now)
+            # Whatever happens to the calendar later, a raise never lets the deadline pass this one.
+            ticket.sla_cap_at = min(d for d in (ticket.sla_cap_at, old_due) if d)
         else:
             ticket.sla_cap_at = None
             deadline = sla.deadline_from_candidates(
                 sla.candidates_at(rules, ticket.received_at), start=ticket.received_at
             )
         _apply_deadline(ticket, deadline)
+        _rearm_at_risk(ticket, now)
     ticket.save()
     verb = "raised" if raising else "lowered"
     message = f"Priority {verb} from {Priority(old_priority).label} to {Priority(priority).label}: {reason.strip()}"
@@ -430,6 +432,28 @@ def ticket_change_priority(*, ticket: Ticket, actor: User, priority: str, reason
     return ticket
 
 
+def _snapshot_rules(ticket: Ticket, priority: str) -> list:
+    """The policies the ticket was given when it arrived, with the targets table's value for `priority`.
+
+    A ticket keeps its policies: a contract ended or changed since does not take its target away.
+    """
+    from contracts.entitlements import TargetRule
+    from contracts.models import ResponseTarget
+
+    sources = [c["policy"] for c in ticket.sla_candidates]
+    return [
+        TargetRule(source=t.source, priority=t.priority, target_minutes=t.target_minutes, calendar=t.calendar)
+        for t in ResponseTarget.objects.filter(source__in=sources, priority=priority)
+    ]
+
+
+def _rearm_at_risk(ticket: Ticket, now) -> None:
+    """A deadline that moved later takes the at-risk mark off, so the warning can come again at the new 75%."""
+    if ticket.at_risk_at and ticket.breached_at is None and ticket.at_risk_due_at and ticket.at_risk_due_at > now:
+        ticket.at_risk_at = None
+        SlaAlert.objects.filter(ticket=ticket, kind=SlaAlert.Kind.AT_RISK).delete()
+
+
 def _raised_deadline(ticket: Ticket, rules, now) -> sla.Deadline:
     """The earlier of the current deadline and (now + the new target); never later than before."""
     candidates = sla.candidates_at(rules, now)
@@ -437,7 +461,8 @@ def _raised_deadline(ticket: Ticket, rules, now) -> sla.Deadline:
     old_due = ticket.first_response_due_at
     if fresh.due_at < old_due:
         return fresh
-    # Keeping the old deadline: its clock start and at-risk moment stay as they were.
+    # Keeping the old deadline: its targets, clock start and at-risk moment stay as they were, so that a
+    # later recount (a closure day) counts the same targets from the same start.
     return sla.Deadline(
         due_at=old_due,
         policy=ticket.sla_policy,
@@ -445,7 +470,7 @@ def _raised_deadline(ticket: Ticket, rules, now) -> sla.Deadline:
         calendar=ticket.sla_calendar,
         clock_start=ticket.sla_clock_start,
         at_risk_at=ticket.at_risk_due_at,
-        candidates=tuple(candidates),
+        candidates=tuple(sla.candidates_at(ticket.sla_candidates, ticket.sla_clock_start)),
         note=f"raised priority kept the earlier deadline; {ticket.sla_note}"[:300],
     )
 
@@ -457,11 +482,12 @@ def _recompute_for_calendar(ticket: Ticket, changes, now, reason: str) -> bool:
     candidates = sla.candidates_at(ticket.sla_candidates, ticket.sla_clock_start, changes)
     deadline = sla.deadline_from_candidates(candidates, start=ticket.sla_clock_start, changes=changes)
     if ticket.sla_cap_at and ticket.sla_cap_at < deadline.due_at:
-        return False
+        return False  # a raise promised no later than the cap
     if deadline.due_at == ticket.first_response_due_at:
         return False
     old_due = ticket.first_response_due_at
     _apply_deadline(ticket, deadline)
+    _rearm_at_risk(ticket, now)
     ticket.save()
     _event(
         ticket,
@@ -487,7 +513,7 @@ def _recompute_spanning(day: datetime.date, reason: str, now) -> int:
     start, end = _local_day_bounds(day)
     affected = (
         Ticket.objects.select_for_update()
-        .filter(status__in=OPEN_STATUSES, first_response_at__isnull=True, sla_calendar__isnull=False)
+        .filter(status__in=OPEN_STATUSES, first_response_at__isnull=True)
         .exclude(sla_candidates=[])
         .filter(sla_clock_start__lt=end)
         # A deadline can only move if the day falls before it, or after it once the day reopens.

@@ -21,7 +21,7 @@ clock = Clock()
 def signature_valid(body: bytes, *, timestamp: str | None, signature: str | None) -> bool:
     """Slack's v0 signature over the raw body, and a timestamp within five minutes of now."""
     secret = settings.SLACK_SIGNING_SECRET
-    if not secret or not timestamp or not signature or not timestamp.isdigit():
+    if not secret or not timestamp or not signature or not (timestamp.isascii() and timestamp.isdigit()):
         return False
     try:
         return SignatureVerifier(secret, clock=clock).is_valid(body=body, timestamp=timestamp, signature=signature)

@@ -54,7 +54,7 @@ def email_inbound(request):
         return response
     limit = services.max_message_bytes()
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > limit:
+    if (declared.isascii() and declared.isdigit()) and int(declared) > limit:
         return JsonResponse({"error": f"The message is over the {mail.size_text(limit)} limit."}, status=413)
     # Read past Django's DATA_UPLOAD_MAX_MEMORY_SIZE: our own limit applies to raw messages.
     raw = request.read(limit + 1)
