@@ -68,7 +68,8 @@ def ledger_totals(*, contract_id: int, period_start: datetime.date | None = None
     return sums["granted"], sums["adjusted"], -sums["used"], sums["rows"]
 
 
-def _allotment_on(contract: Contract, period: ContractYear) -> Allotment | None:
+def allotment_on(contract: Contract, period: ContractYear) -> Allotment | None:
+    """The allotment of one of the contract's years, as the entitlements function states it."""
     from hours.services import moment_of
 
     ent = entitlements_for(contract.organization, at=moment_of(period.start))
@@ -82,7 +83,7 @@ def year_usage(contract: Contract, period: ContractYear, *, allotment: Allotment
     granted, adjusted, used, rows = ledger_totals(contract_id=contract.pk, period_start=period.start)
     if rows:
         return Usage(granted + adjusted, used, granted, adjusted, period.start, period.end)
-    allotment = allotment or _allotment_on(contract, period)
+    allotment = allotment or allotment_on(contract, period)
     if allotment is None:
         return None
     pending = allotment.minutes

@@ -30,6 +30,7 @@ from hours.models import (
     UsageNotice,
     round_up,
 )
+from hours.selectors import allotment_on
 from portal import roles
 from portal.models import Organization, User
 from portal.templatetags.portal_format import hours as as_hours
@@ -311,14 +312,6 @@ def _write(row: LedgerEntry) -> LedgerEntry:
     return row
 
 
-def _allotment_for(contract: Contract, period) -> Allotment | None:
-    """The allotment of one of the contract's years, as the entitlements function states it."""
-    ent = entitlements_for(contract.organization, at=moment_of(period.start))
-    if ent.contract is None or ent.contract.pk != contract.pk:
-        return None
-    return ent.allotment
-
-
 def _open_year(contract: Contract, allotment: Allotment, *, now) -> HoursBalance:
     """Creates a contract year's balance with its grant (and rollover); an IntegrityError if one exists."""
     rollover = 0
@@ -326,7 +319,7 @@ def _open_year(contract: Contract, allotment: Allotment, *, now) -> HoursBalance
         previous_period = contract_year(
             contract.term_start, contract.term_end, allotment.period_start - datetime.timedelta(days=1)
         )
-        previous_allotment = _allotment_for(contract, previous_period)
+        previous_allotment = allotment_on(contract, previous_period)
         if previous_allotment is not None:
             previous = lock_year(contract=contract, allotment=previous_allotment, now=now)
             rollover = previous.remaining_minutes
@@ -808,7 +801,7 @@ def hours_adjust(
         day = on or local_today(now)
         if not contract.covers(day):
             raise HoursRefused("outside_contract", f"{day} is outside the contract ({_term_text(contract)}).")
-        allotment = _allotment_for(contract, contract_year(contract.term_start, contract.term_end, day))
+        allotment = allotment_on(contract, contract_year(contract.term_start, contract.term_end, day))
         if allotment is None:
             raise HoursRefused(
                 "no_allotment", f"The contract of {contract.organization} has no Solution Architect hours on {day}."
