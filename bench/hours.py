@@ -125,12 +125,13 @@ def _worker(args) -> tuple[int, float, float]:
 
     connections.close_all()  # never share the parent's connection
     from hours import services
+    from portal import clock
     from portal.models import User
     from tickets.models import Ticket
 
     architect = User.objects.get(pk=architect_id)
     ticket = Ticket.objects.get(pk=ticket_id)
-    today = services.local_today()
+    today = clock.support_today()
     while time.time() < start_at:
         time.sleep(0.001)
     began = time.perf_counter()
@@ -279,13 +280,13 @@ def main() -> None:
 
     from hours.models import HoursBalance, LedgerEntry
     from hours.selectors import ledger_totals
-    from hours.services import local_today
+    from portal.clock import support_today
 
     version = connection.cursor().connection.info.server_version
     print(f"hours ledger bench · PostgreSQL {version // 10000}.{version % 10000} · Django {django.get_version()}")
     print(f"database {urlparse(url).path.lstrip('/')} · {options.workers} worker processes × {options.debits} debits")
     try:
-        today = local_today()
+        today = support_today()
         shared = make_customer(f"shared-{uuid.uuid4().hex[:6]}", today=today)
         pairs_shared = [shared] * options.workers
         # Every worker needs an architect of its own only for realism; the ticket (and balance row) is shared.

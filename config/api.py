@@ -3,11 +3,16 @@
 import re
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.encoding import smart_str
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from portal.models import Organization
+from portal.refusals import Refusal
 
 ERROR_STATUSES = {
     "400": "The request is not valid: `code` says why, `errors` names the fields.",
@@ -28,6 +33,14 @@ class SlugRefField(serializers.SlugRelatedField):
         if not isinstance(data, str) or not SLUG.fullmatch(data):
             self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data)[:100])
         return super().to_internal_value(data)
+
+
+def visible_organizations(request):
+    """The organizations the caller may name in a filter or a body: staff any, a customer their own.
+
+    Another organization's id and an id that does not exist are refused alike, so nobody can probe ids.
+    """
+    return Organization.objects.visible_to(getattr(request, "user", None))
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -52,13 +65,21 @@ def _first_code(codes) -> str:
 
 
 def exception_handler(exc, context):
-    """DRF's handler, with every error body shaped as {code, detail[, errors]}."""
+    """DRF's handler, with every error body shaped as {code, detail[, errors]}.
+
+    A service's `Refusal` answers with its own code and status; Django's ValidationError (a model's
+    `full_clean()`) is a 400 like any invalid input; Django's PermissionDenied a 403.
+    """
+    if isinstance(exc, Refusal):
+        return Response(exc.as_body(), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     data = response.data
-    if isinstance(data, dict) and {"code", "detail"} <= set(data) and isinstance(data.get("detail"), str):
-        return response  # already in shape (a service's refusal)
     if isinstance(exc, exceptions.ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}
         response.data = {"code": "invalid", "detail": _summary(errors), "errors": errors}

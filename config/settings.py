@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "simple_history",
     "contracts",
     "tickets",
+    "tickets.channels",
     "hours",
 ]
 

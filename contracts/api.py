@@ -1,16 +1,26 @@
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from config.api import SlugRefField
+from config.api import SlugRefField, visible_organizations
 from contracts import services
 from contracts.entitlements import entitlements_for
-from contracts.models import AddOn, CalendarKind, Channel, Contract, Engagement, Plan, Priority, TargetSource, Tier
-from contracts.selectors import contracts_visible_to
-from portal.models import Organization
+from contracts.models import (
+    AddOn,
+    CalendarKind,
+    Channel,
+    Connector,
+    Contract,
+    Engagement,
+    Plan,
+    Priority,
+    TargetSource,
+    Tier,
+)
+from portal import roles
 
 
 class OrganizationRefSerializer(serializers.Serializer):
@@ -40,7 +50,7 @@ class ContractSerializer(serializers.ModelSerializer):
     channels = serializers.SerializerMethodField()
     sa_hours_per_year = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=0, required=False)
     connectors = SlugRefField(
-        slug_field="slug", many=True, required=False, queryset=services.Connector.objects.filter(is_active=True)
+        slug_field="slug", many=True, required=False, queryset=Connector.objects.filter(is_active=True)
     )
 
     class Meta:
@@ -102,6 +112,14 @@ class ContractSerializer(serializers.ModelSerializer):
         return value
 
 
+class ContractFilter(django_filters.FilterSet):
+    organization = django_filters.ModelChoiceFilter(queryset=visible_organizations, label="Organization")
+
+    class Meta:
+        model = Contract
+        fields = ["status", "plan", "organization"]
+
+
 class ContractViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
 ):
@@ -109,33 +127,27 @@ class ContractViewSet(
 
     serializer_class = ContractSerializer
     http_method_names = ["get", "patch", "head", "options"]
-    filterset_fields = ["status", "plan", "organization"]
+    filterset_class = ContractFilter
 
     def get_queryset(self):
-        return contracts_visible_to(self.request.user).order_by("pk")
+        return (
+            Contract.objects.visible_to(self.request.user)
+            .select_related("organization")
+            .prefetch_related(Prefetch("add_ons", queryset=AddOn.objects.order_by("kind")), "connectors")
+            .order_by("pk")
+        )
 
     @extend_schema(description="Change a contract. Account managers and admins only.")
     def partial_update(self, request, *args, **kwargs):
         self.get_object()  # another organization's contract is a 404 before it is a 403
-        if not services.contract_editable_by(request.user):
+        if not roles.may_edit_contracts(request.user):
             raise PermissionDenied("Only account managers and admins change contracts.")
         return super().partial_update(request, *args, **kwargs)
 
     def perform_update(self, serializer):
-        try:
-            serializer.instance = services.contract_update_fields(
-                actor=self.request.user, contract=serializer.instance, **serializer.validated_data
-            )
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(
-                error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
-            ) from error
-
-
-def _drf_error(error: DjangoValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(
-        error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
-    )
+        serializer.instance = services.contract_update_fields(
+            actor=self.request.user, contract=serializer.instance, **serializer.validated_data
+        )
 
 
 class EngagementSerializer(serializers.ModelSerializer):
@@ -171,13 +183,13 @@ class EngagementSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:
-            fields["contract"].queryset = contracts_visible_to(request.user)
+            fields["contract"].queryset = Contract.objects.visible_to(request.user)
         return fields
 
 
 class EngagementFilter(django_filters.FilterSet):
     organization = django_filters.ModelChoiceFilter(
-        field_name="contract__organization", queryset=Organization.objects.all(), label="Organization"
+        field_name="contract__organization", queryset=visible_organizations, label="Organization"
     )
 
     class Meta:
@@ -195,22 +207,17 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return (
-            Engagement.objects.filter(contract__in=contracts_visible_to(self.request.user))
+            Engagement.objects.visible_to(self.request.user)
             .select_related("contract__organization")
             .order_by("-created_at", "-pk")
         )
 
     def _require_editor(self) -> None:
-        if not services.contract_editable_by(self.request.user):
+        if not roles.may_edit_contracts(self.request.user):
             raise PermissionDenied("Only account managers and admins change engagements.")
 
     def _save(self, **fields) -> Engagement:
-        try:
-            return services.engagement_save(actor=self.request.user, **fields)
-        except services.ContractPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
-        except DjangoValidationError as error:
-            raise _drf_error(error) from error
+        return services.engagement_save(actor=self.request.user, **fields)
 
     @extend_schema(
         responses={201: EngagementSerializer},

@@ -4,10 +4,8 @@ Every other part of the portal asks `entitlements_for()`; nothing else derives a
 """
 
 import datetime
-import zoneinfo
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.utils import timezone
 
 from contracts.models import (
@@ -22,6 +20,7 @@ from contracts.models import (
     Tier,
 )
 from contracts.periods import ContractYear, contract_year, prorated_minutes
+from portal.clock import support_date
 from portal.models import Organization
 
 
@@ -106,10 +105,6 @@ def allowed_channels(*, tier: str | None, premium: bool, slack_add_on: bool, sla
     return frozenset(str(c) for c in channels)
 
 
-def _local_date(at: datetime.datetime) -> datetime.date:
-    return at.astimezone(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE)).date()
-
-
 def active_contract(organization: Organization, *, on: datetime.date) -> Contract | None:
     return (
         Contract.objects.active(on=on)
@@ -125,7 +120,7 @@ def entitlements_for(organization: Organization, *, at: datetime.datetime | None
     at = at or timezone.now()
     if timezone.is_naive(at):
         raise ValueError("entitlements_for() needs an aware datetime.")
-    day = _local_date(at)
+    day = support_date(at)
     contract = active_contract(organization, on=day)
     slack_ids = tuple(organization.slack_channels.values_list("channel_id", flat=True))
     if contract is None:

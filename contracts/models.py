@@ -11,6 +11,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from portal.models import Organization
+from portal.tenancy import VisibleToQuerySet
 
 
 class Plan(models.TextChoices):
@@ -33,10 +34,20 @@ class TargetSource(models.TextChoices):
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
+    """Most urgent first: the order in which the portal always lists them."""
+
     URGENT = "urgent", "Urgent"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+    LOW = "low", "Low"
+
+
+def priority_rank(priority: str) -> int:
+    """0 for Urgent up to 3 for Low: sorting by it lists the most urgent first."""
+    return PRIORITY_RANKS[priority]
+
+
+PRIORITY_RANKS = {priority.value: rank for rank, priority in enumerate(Priority)}
 
 
 class CalendarKind(models.TextChoices):
@@ -65,13 +76,15 @@ class Connector(models.Model):
         return self.name
 
 
-class ContractQuerySet(models.QuerySet):
+class ContractQuerySet(VisibleToQuerySet):
     def active(self, *, on):
         """Contracts in force on a (local) date."""
         return self.filter(status=Contract.Status.ACTIVE, term_start__lte=on, term_end__gte=on)
 
 
 class Contract(models.Model):
+    tenant_path = "organization"
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         ACTIVE = "active", "Active"
@@ -171,8 +184,14 @@ class SlackChannel(models.Model):
         return self.channel_id
 
 
+class EngagementQuerySet(VisibleToQuerySet):
+    pass
+
+
 class Engagement(models.Model):
     """A quoted Configuration Support project, run by Solution Architects."""
+
+    tenant_path = "contract__organization"
 
     class Status(models.TextChoices):
         QUOTED = "quoted", "Quoted"
@@ -195,6 +214,7 @@ class Engagement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+    objects = EngagementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -7,23 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.text import capfirst
 
 from contracts.models import AddOn, Connector, Contract
-from portal import roles
 from portal.models import Organization
-
-
-def contracts_visible_to(user) -> QuerySet[Contract]:
-    """Staff see every contract; a customer only their own organization's."""
-    qs = Contract.objects.select_related("organization").prefetch_related(
-        Prefetch("add_ons", queryset=AddOn.objects.order_by("kind")), "connectors", "engagements"
-    )
-    if not user.is_authenticated:
-        return qs.none()
-    if roles.is_support_staff(user):
-        return qs
-    organization = user.organization
-    if organization is None:
-        return qs.none()
-    return qs.filter(organization=organization)
 
 
 @dataclass(frozen=True)

@@ -3,25 +3,18 @@
 import uuid
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from contracts.models import AddOn, Connector, Contract, Engagement, SlackChannel
+from contracts.entitlements import support_tier
+from contracts.models import AddOn, Connector, Contract, Engagement, SlackChannel, Tier
 from portal import roles
 from portal.models import Organization, User
 
 
-class ContractPermissionDenied(PermissionError):
-    pass
-
-
 def _require_editor(actor: User) -> None:
-    if not (roles.is_account_manager(actor) or actor.is_superuser):
-        raise ContractPermissionDenied("Only account managers and admins change contracts.")
-
-
-def contract_editable_by(user) -> bool:
-    return bool(user.is_authenticated and (roles.is_account_manager(user) or user.is_superuser))
+    if not roles.may_edit_contracts(actor):
+        raise PermissionDenied("Only account managers and admins change contracts.")
 
 
 def _save(instance, actor: User, batch: str = "") -> None:
@@ -50,13 +43,11 @@ def _set_add_ons(contract: Contract, kinds: Iterable[str], actor: User) -> None:
 
 def _validate_rules(contract: Contract, add_on_kinds: set[str]) -> None:
     """Cross-field rules of a contract that one row's clean() cannot see."""
-    from contracts.entitlements import support_tier
-
     errors = {}
     tier = support_tier(contract.plan, add_on_kinds)
-    if AddOn.Kind.SLACK_CHANNEL in add_on_kinds and tier != "enterprise":
+    if AddOn.Kind.SLACK_CHANNEL in add_on_kinds and tier != Tier.ENTERPRISE:
         errors["add_ons"] = "The Slack channel add-on needs Enterprise support (the plan or the add-on)."
-    if contract.sa_hours_per_year and tier != "enterprise":
+    if contract.sa_hours_per_year and tier != Tier.ENTERPRISE:
         errors["sa_hours_per_year"] = "Solution Architect hours come with Enterprise support only."
     if errors:
         raise ValidationError(errors)

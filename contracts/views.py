@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -9,20 +9,14 @@ from contracts import services
 from contracts.entitlements import entitlements_for
 from contracts.forms import ContractForm, EngagementForm
 from contracts.models import Contract, Engagement, describe_target
-from contracts.selectors import contract_history, contracts_visible_to, organizations_with_contracts
+from contracts.selectors import contract_history, organizations_with_contracts
 from hours import selectors as hours_selectors
 from portal import roles
+from portal.decorators import role_required, staff_required
 from portal.models import Organization
+from portal.refusals import refusal_to_form
 
-
-def _staff_only(user) -> None:
-    if not roles.is_support_staff(user):
-        raise PermissionDenied
-
-
-def _editor_only(user) -> None:
-    if not services.contract_editable_by(user):
-        raise PermissionDenied
+editor_required = role_required(roles.may_edit_contracts)
 
 
 def entitlement_summary(entitlements) -> dict:
@@ -40,9 +34,8 @@ def entitlement_summary(entitlements) -> dict:
     return {"entitlements": entitlements, "target_rows": ordered}
 
 
-@login_required
+@staff_required
 def account_list(request):
-    _staff_only(request.user)
     accounts = []
     for organization in organizations_with_contracts():
         ent = entitlements_for(organization)
@@ -57,7 +50,7 @@ def account_list(request):
     return render(
         request,
         "contracts/account_list.html",
-        {"accounts": accounts, "can_edit": services.contract_editable_by(request.user)},
+        {"accounts": accounts, "can_edit": roles.may_edit_contracts(request.user)},
     )
 
 
@@ -68,16 +61,15 @@ def allotment_used_minutes(allotment) -> int | None:
     return hours_selectors.allotment_used_minutes(allotment)
 
 
-@login_required
+@staff_required
 def contract_detail(request, pk: int):
-    _staff_only(request.user)
-    contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
+    contract = get_object_or_404(Contract.objects.visible_to(request.user).select_related("organization"), pk=pk)
     ent = entitlements_for(contract.organization)
     context = {
         "contract": contract,
         "is_current": ent.contract is not None and ent.contract.pk == contract.pk,
-        "can_edit": services.contract_editable_by(request.user),
-        "history": contract_history(contract) if services.contract_editable_by(request.user) else None,
+        "can_edit": roles.may_edit_contracts(request.user),
+        "history": contract_history(contract) if roles.may_edit_contracts(request.user) else None,
         **entitlement_summary(ent),
     }
     return render(request, "contracts/contract_detail.html", context)
@@ -105,24 +97,14 @@ def _save_contract_from_form(request, form, *, organization, contract=None):
     )
 
 
-def _apply_validation_error(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-@login_required
+@editor_required
 def contract_edit(request, pk: int):
-    _editor_only(request.user)
-    contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
+    contract = get_object_or_404(Contract.objects.visible_to(request.user).select_related("organization"), pk=pk)
     return _contract_form(request, organization=contract.organization, contract=contract)
 
 
-@login_required
+@editor_required
 def contract_create(request, organization_id: int):
-    _editor_only(request.user)
     organization = get_object_or_404(Organization, pk=organization_id)
     return _contract_form(request, organization=organization, contract=None)
 
@@ -133,7 +115,7 @@ def _contract_form(request, *, organization, contract):
         try:
             saved = _save_contract_from_form(request, form, organization=organization, contract=contract)
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            refusal_to_form(form, error)
         else:
             messages.success(request, f"The contract of {organization} was saved.")
             return redirect("contracts:contract_detail", pk=saved.pk)
@@ -142,10 +124,9 @@ def _contract_form(request, *, organization, contract):
     )
 
 
-@login_required
+@editor_required
 def engagement_form(request, contract_pk: int, pk: int | None = None):
-    _editor_only(request.user)
-    contract = get_object_or_404(contracts_visible_to(request.user), pk=contract_pk)
+    contract = get_object_or_404(Contract.objects.visible_to(request.user), pk=contract_pk)
     engagement = get_object_or_404(Engagement, pk=pk, contract=contract) if pk else None
     form = EngagementForm(request.POST or None, instance=engagement)
     if request.method == "POST" and form.is_valid():
@@ -153,7 +134,7 @@ def engagement_form(request, contract_pk: int, pk: int | None = None):
         try:
             services.engagement_save(actor=request.user, contract=contract, engagement=engagement, **fields)
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            refusal_to_form(form, error)
         else:
             messages.success(request, "The engagement was saved.")
             return redirect("contracts:contract_detail", pk=contract.pk)
@@ -174,7 +155,3 @@ def my_contract(request):
         "contracts/my_contract.html",
         {"organization": organization, "now": timezone.now(), **entitlement_summary(ent)},
     )
-
-
-def contract_for_user_or_404(user, pk: int) -> Contract:
-    return get_object_or_404(contracts_visible_to(user), pk=pk)

@@ -2,19 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from hours.models import HoursBalance, LedgerEntry, TimeEntry, UsageNotice
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Hours change through hours.services only: the admin reads, it never writes."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from portal.admin import ReadOnlyAdmin  # hours change through hours.services only: the admin reads
 
 
 @admin.register(TimeEntry)

@@ -6,8 +6,6 @@ the reason; malformed input answers 400 with the field's message. Nothing is sto
 
 import datetime
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,18 +16,18 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from config.api import ErrorSerializer, SlugRefField
-from contracts.models import Connector, Engagement
+from config.api import ErrorSerializer, SlugRefField, visible_organizations
+from contracts.models import Connector, Contract, Engagement
 from contracts.periods import contract_year
-from contracts.selectors import contracts_visible_to
-from hours import selectors, services
+from hours import rules, selectors, services
 from hours.models import MAX_ENTRY_MINUTES, Category, LedgerEntry, TimeEntry
-from hours.services import HoursRefused
+from portal import clock, roles
 from portal.api import UserRefSerializer
 from portal.models import Organization
+from portal.refusals import Refusal
 from tickets.models import Ticket
 
 REFUSAL_CODES = [
@@ -42,24 +40,29 @@ REFUSAL_CODES = [
 ]
 
 
-class MinutesField(serializers.IntegerField):
+class WholeMinutesField(serializers.IntegerField):
+    """Whole minutes as hours.rules reads them: 1.5, "1.5", "2.0", true and "abc" are refused, never rounded."""
+
+    signed = True
+
+    def to_internal_value(self, data):
+        try:
+            rules.whole_minutes(data, signed=self.signed)
+        except ValueError:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class MinutesField(WholeMinutesField):
     default_error_messages = {
-        "invalid": "Enter the minutes as a whole number, such as 45.",
+        "invalid": rules.WHOLE_MINUTES,
         "min_value": "Minutes must be at least 1.",
         "max_value": f"One entry holds at most {MAX_ENTRY_MINUTES} minutes (16 hours); split longer work by day.",
-        "max_string_length": "Enter the minutes as a whole number, such as 45.",
+        "max_string_length": rules.WHOLE_MINUTES,
     }
 
     def __init__(self, **kwargs):
         super().__init__(min_value=1, max_value=MAX_ENTRY_MINUTES, **kwargs)
-
-    def to_internal_value(self, data):
-        # Whole minutes only: 1.5, "1.5", "2.0", true and "abc" are all refused, never rounded.
-        if isinstance(data, bool | float) or (
-            isinstance(data, str) and not (data.strip().lstrip("-").isascii() and data.strip().lstrip("-").isdigit())
-        ):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class TimeEntrySerializer(serializers.ModelSerializer):
@@ -108,7 +111,7 @@ class TimeEntrySerializer(serializers.ModelSerializer):
         return str(entry.architect)
 
     def validate_work_date(self, value):
-        if value > services.local_today():
+        if value > clock.support_today():
             raise ValidationError(f"The work date {value} is in the future.")
         return value
 
@@ -123,7 +126,7 @@ class VoidSerializer(serializers.Serializer):
 
 
 class QuoteRequestSerializer(serializers.Serializer):
-    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.none())
     connector = SlugRefField(slug_field="slug", queryset=Connector.objects.all())
     ticket = serializers.PrimaryKeyRelatedField(queryset=Ticket.objects.all(), required=False, allow_null=True)
 
@@ -135,22 +138,7 @@ REFUSAL_SCHEMA = OpenApiResponse(
 )
 
 
-class HoursErrorsMixin:
-    """Turns the services' refusals and validation errors into 400 answers (and their permission errors into 403)."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, HoursRefused):
-            return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
-        if isinstance(exc, DjangoValidationError):
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-            exc = ValidationError(errors)
-        if isinstance(exc, DjangoPermissionDenied):
-            exc = PermissionDenied(str(exc) or None)
-        return super().handle_exception(exc)
-
-
 class TimeEntryViewSet(
-    HoursErrorsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -165,18 +153,22 @@ class TimeEntryViewSet(
     filterset_fields = ["category", "work_date", "organization", "engagement", "ticket"]
 
     def get_queryset(self):
-        return selectors.time_entries_visible_to(self.request.user).order_by("-work_date", "-pk")
+        return (
+            TimeEntry.objects.visible_to(self.request.user)
+            .select_related("architect", "organization", "ticket", "engagement", "connector")
+            .order_by("-work_date", "-pk")
+        )
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if not selectors.may_read_entries(request.user):
+        if not roles.may_read_time_entries(request.user):
             raise PermissionDenied("Time entries are for Solution Architects, account managers and customer admins.")
 
     def _require_change(self, entry: TimeEntry | None = None) -> None:
         user = self.request.user
-        if services.may_manage(user):
+        if roles.may_manage_hours(user):
             return
-        if not services.may_log(user) or (entry is not None and entry.architect_id != user.pk):
+        if not roles.may_log_time(user) or (entry is not None and entry.architect_id != user.pk):
             raise PermissionDenied("Only Solution Architects log time; customers read it.")
 
     @extend_schema(responses={201: TimeEntrySerializer, 400: REFUSAL_SCHEMA})
@@ -235,12 +227,12 @@ class TimeEntryViewSet(
         """Raises a new-connector quote ticket: what a `connector_not_in_contract` refusal offers."""
         self._require_change()
         body = QuoteRequestSerializer(data=request.data)
+        body.fields["organization"].queryset = visible_organizations(request)
         body.is_valid(raise_exception=True)
         ticket = services.connector_quote_request(architect=request.user, **body.validated_data)
         return Response({"ticket": ticket.pk}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_serializer(many=False)  # one contract year, though it answers the router's "list" action
 @extend_schema_serializer(many=False)  # the hours "list" answers one contract year, not an array
 class UsageSerializer(serializers.Serializer):
     contract = serializers.IntegerField()
@@ -253,7 +245,7 @@ class UsageSerializer(serializers.Serializer):
     engagements = serializers.ListField(child=serializers.DictField())
 
 
-class ContractHoursViewSet(HoursErrorsMixin, viewsets.ViewSet):
+class ContractHoursViewSet(viewsets.ViewSet):
     """A contract year's Solution Architect hours, summed from the ledger."""
 
     @extend_schema(
@@ -261,22 +253,20 @@ class ContractHoursViewSet(HoursErrorsMixin, viewsets.ViewSet):
         responses={200: UsageSerializer, 404: REFUSAL_SCHEMA},
     )
     def list(self, request, contract_pk=None):
-        contract = get_object_or_404(contracts_visible_to(request.user), pk=contract_pk)
-        if not selectors.may_read_statement(request.user, contract.organization):
+        contract = get_object_or_404(
+            Contract.objects.visible_to(request.user).select_related("organization"), pk=contract_pk
+        )
+        if not roles.may_read_statement(request.user, contract.organization):
             raise PermissionDenied("The hours statement is for the organization's admins.")
         try:
             day = datetime.date.fromisoformat(request.query_params["on"]) if "on" in request.query_params else None
         except ValueError:
             raise ValidationError({"on": "Write the day as YYYY-MM-DD."}) from None
-        day = day or min(max(services.local_today(), contract.term_start), contract.term_end)
-        period = contract_year(contract.term_start, contract.term_end, day)
-        if period is None:
-            raise HoursRefused(
-                "outside_contract", f"{day} is outside the contract ({contract.term_start} to {contract.term_end})."
-            )
+        day = day or min(max(clock.support_today(), contract.term_start), contract.term_end)
+        period = _year_of(contract, day)
         usage = selectors.year_usage(contract, period)
         if usage is None:
-            raise NotFound({"code": "no_allotment", "detail": "This contract has no Solution Architect hours."})
+            raise Refusal("no_allotment", "This contract has no Solution Architect hours.", status=404)
         engagements = [
             {"id": e.pk, "name": e.name, **selectors.engagement_usage(e).as_api()}
             for e in contract.engagements.exclude(status=Engagement.Status.QUOTED)
@@ -308,19 +298,11 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         extra_kwargs = {"minutes": {"help_text": "Signed: grants and credits add, debits subtract."}}
 
 
-class SignedMinutesField(serializers.IntegerField):
+class SignedMinutesField(WholeMinutesField):
     default_error_messages = {
-        "invalid": "Enter the minutes as a whole number, negative for a debit.",
-        "max_string_length": "Enter the minutes as a whole number, negative for a debit.",
+        "invalid": rules.WHOLE_SIGNED_MINUTES,
+        "max_string_length": rules.WHOLE_SIGNED_MINUTES,
     }
-
-    def to_internal_value(self, data):
-        # Whole minutes only: 1.5, "1.5", "2.0", true and "abc" are all refused, never rounded.
-        if isinstance(data, bool | float) or (
-            isinstance(data, str) and not (data.strip().lstrip("-").isascii() and data.strip().lstrip("-").isdigit())
-        ):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class AdjustmentSerializer(serializers.Serializer):
@@ -339,10 +321,19 @@ class AdjustmentSerializer(serializers.Serializer):
     )
 
 
+def _year_of(contract: Contract, day: datetime.date):
+    period = contract_year(contract.term_start, contract.term_end, day)
+    if period is None:
+        raise Refusal("outside_contract", f"{day} is outside the contract ({rules.term_text(contract)}).")
+    return period
+
+
 def _managed_contract(request, contract_pk):
     """The contract, for an account manager (or admin); another organization's is a 404 before it is a 403."""
-    contract = get_object_or_404(contracts_visible_to(request.user), pk=contract_pk)
-    if not services.may_manage(request.user):
+    contract = get_object_or_404(
+        Contract.objects.visible_to(request.user).select_related("organization"), pk=contract_pk
+    )
+    if not roles.may_manage_hours(request.user):
         raise PermissionDenied("Only account managers read the hours ledger and adjust hours.")
     return contract
 
@@ -357,7 +348,7 @@ def _date_param(request, name: str) -> datetime.date | None:
         raise ValidationError({name: ["Write the day as YYYY-MM-DD."]}) from None
 
 
-class ContractLedgerViewSet(HoursErrorsMixin, viewsets.GenericViewSet):
+class ContractLedgerViewSet(viewsets.GenericViewSet):
     """The rows of a contract year's ledger (or an engagement's), oldest first: account managers and admins."""
 
     serializer_class = LedgerEntrySerializer
@@ -388,18 +379,14 @@ class ContractLedgerViewSet(HoursErrorsMixin, viewsets.GenericViewSet):
             rows = selectors.ledger_for(contract, engagement=engagement)
         else:
             day = _date_param(request, "period_start")
-            day = day or min(max(services.local_today(), contract.term_start), contract.term_end)
-            period = contract_year(contract.term_start, contract.term_end, day)
-            if period is None:
-                raise HoursRefused(
-                    "outside_contract", f"{day} is outside the contract ({contract.term_start} to {contract.term_end})."
-                )
+            day = day or min(max(clock.support_today(), contract.term_start), contract.term_end)
+            period = _year_of(contract, day)
             rows = selectors.ledger_for(contract, period_start=period.start)
         page = self.paginate_queryset(self.filter_queryset(rows))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class ContractAdjustmentViewSet(HoursErrorsMixin, viewsets.GenericViewSet):
+class ContractAdjustmentViewSet(viewsets.GenericViewSet):
     """Account managers credit or debit a contract year's (or an engagement's) hours, with a reason."""
 
     serializer_class = AdjustmentSerializer

@@ -6,6 +6,7 @@ import datetime
 from contracts.models import Connector, Engagement
 from hours import services
 from hours.models import Category, TimeEntry
+from portal import clock
 from portal.models import Organization, User
 from tickets.models import Kind as TicketKind
 from tickets.models import Ticket
@@ -46,7 +47,7 @@ UMBRELLA = [
 
 
 def _noon(day: datetime.date) -> datetime.datetime:
-    return services.moment_of(day)
+    return clock.support_noon(day)
 
 
 def seed(*, today: datetime.date, out) -> None:

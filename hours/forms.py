@@ -1,11 +1,10 @@
 """Forms of the hours pages; they only parse input: the rules live in hours.services."""
 
-import datetime
-
 from django import forms
 from django.db.models import Q
 
 from contracts.models import Connector, Engagement
+from hours import rules
 from hours.models import MAX_ENTRY_MINUTES, Category
 from portal.formstyle import BootstrapFormMixin
 from portal.models import Organization
@@ -13,9 +12,21 @@ from tickets.models import Kind as TicketKind
 from tickets.models import Ticket
 
 
-class MinutesField(forms.IntegerField):
+class WholeMinutesField(forms.IntegerField):
+    """Whole minutes as hours.rules reads them (IntegerField alone would take "2.0" as 2)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return rules.whole_minutes(value, signed=True)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class MinutesField(WholeMinutesField):
     default_error_messages = {
-        "invalid": "Enter the minutes as a whole number, such as 45.",
+        "invalid": rules.WHOLE_MINUTES,
         "min_value": "Minutes must be at least 1.",
         "max_value": f"One entry holds at most {MAX_ENTRY_MINUTES} minutes (16 hours); split longer work by day.",
     }
@@ -24,12 +35,6 @@ class MinutesField(forms.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ENTRY_MINUTES)
         super().__init__(**kwargs)
-
-    def to_python(self, value):
-        # IntegerField accepts "2.0"; time is whole minutes, so any decimal point is refused.
-        if isinstance(value, str) and "." in value:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
 
 
 class OrganizationSelect(forms.Select):
@@ -111,9 +116,10 @@ class VoidForm(BootstrapFormMixin, forms.Form):
 
 
 class AdjustForm(BootstrapFormMixin, forms.Form):
-    minutes = forms.IntegerField(
+    minutes = WholeMinutesField(
         min_value=-60000,
         max_value=60000,
+        error_messages={"invalid": rules.WHOLE_SIGNED_MINUTES},
         help_text="Positive to credit hours, negative to debit them (whole minutes: 90 = 1.5 h).",
     )
     reason = forms.CharField(max_length=300, help_text="The customer reads it on their statement.")
@@ -131,9 +137,3 @@ class AdjustForm(BootstrapFormMixin, forms.Form):
         if minutes == 0:
             raise forms.ValidationError("Enter a non-zero number of minutes.")
         return minutes
-
-
-def today_initial() -> datetime.date:
-    from hours.services import local_today
-
-    return local_today()

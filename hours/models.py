@@ -11,7 +11,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from contracts.models import Connector, Contract, Engagement
+from portal import roles
 from portal.models import Organization
+from portal.tenancy import VisibleToQuerySet
 
 MAX_ENTRY_MINUTES = 16 * 60  # the longest working day an entry may hold
 
@@ -38,13 +40,27 @@ def round_up(minutes: int, increment: int) -> int:
     return -(-int(minutes) // increment) * increment
 
 
-class TimeEntryQuerySet(models.QuerySet):
+class TimeEntryQuerySet(VisibleToQuerySet):
+    """Account managers see every entry; a Solution Architect their own; customer admins their organization's."""
+
     def active(self):
         return self.filter(voided_at__isnull=True)
+
+    def for_staff(self, user):
+        if roles.is_account_manager(user):
+            return self.all()
+        if roles.is_solution_architect(user):
+            return self.filter(architect=user)
+        return self.none()
+
+    def for_customer(self, user):
+        return self.for_customer_admins(user)
 
 
 class TimeEntry(models.Model):
     """Time a Solution Architect spent on one customer's configuration work; its debits live in the ledger."""
+
+    tenant_path = "organization"
 
     architect = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="time_entries")
@@ -172,7 +188,12 @@ class HoursBalance(models.Model):
         return max(0, self.balance_minutes)
 
 
-class LedgerQuerySet(models.QuerySet):
+class LedgerQuerySet(VisibleToQuerySet):
+    """Staff read every ledger; customer admins their organization's (their statement shows it)."""
+
+    def for_customer(self, user):
+        return self.for_customer_admins(user)
+
     def update(self, **kwargs):
         raise TypeError("The hours ledger is append-only: write a reversal or an adjustment instead.")
 
@@ -182,6 +203,8 @@ class LedgerQuerySet(models.QuerySet):
 
 class LedgerEntry(models.Model):
     """One signed movement of minutes. Rows are only ever added: never changed, never deleted."""
+
+    tenant_path = "contract__organization"
 
     class Kind(models.TextChoices):
         GRANT = "grant", "Grant"

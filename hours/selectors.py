@@ -1,18 +1,22 @@
-"""Reads about hours that views, the API, tasks and other apps share. Balances are summed from the ledger."""
+"""Reads about hours that views, the API, tasks and other apps share. Balances are summed from the ledger.
+
+Built on hours.models and hours.rules only: nothing here writes, and nothing imports hours.services.
+"""
 
 import datetime
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from contracts.entitlements import Allotment, entitlements_for
 from contracts.models import Contract, Engagement
-from contracts.periods import ContractYear, contract_year, contract_years
+from contracts.periods import ContractYear, contract_years
+from hours import rules
 from hours.models import Category, HoursBalance, LedgerEntry, TimeEntry
-from portal import roles
+from portal import clock
 from portal.models import Organization
 
 
@@ -68,29 +72,20 @@ def ledger_totals(*, contract_id: int, period_start: datetime.date | None = None
     return sums["granted"], sums["adjusted"], -sums["used"], sums["rows"]
 
 
-def allotment_on(contract: Contract, period: ContractYear) -> Allotment | None:
-    """The allotment of one of the contract's years, as the entitlements function states it."""
-    from hours.services import moment_of
-
-    ent = entitlements_for(contract.organization, at=moment_of(period.start))
-    if ent.contract is None or ent.contract.pk != contract.pk:
-        return None
-    return ent.allotment
-
-
 def year_usage(contract: Contract, period: ContractYear, *, allotment: Allotment | None = None) -> Usage | None:
     """A contract year's usage from its ledger; before the first write, the grant the year will get."""
     granted, adjusted, used, rows = ledger_totals(contract_id=contract.pk, period_start=period.start)
     if rows:
         return Usage(granted + adjusted, used, granted, adjusted, period.start, period.end)
-    allotment = allotment or allotment_on(contract, period)
+    allotment = allotment or rules.allotment_on(contract, period)
     if allotment is None:
         return None
-    pending = allotment.minutes
-    if contract.rollover and period.start > contract.term_start:
-        previous = contract_year(contract.term_start, contract.term_end, period.start - datetime.timedelta(days=1))
-        before = year_usage(contract, previous)
-        pending += before.remaining if before else 0
+
+    def remaining_of(previous: Allotment) -> int:
+        before = year_usage(contract, previous.period, allotment=previous)
+        return before.remaining if before else 0
+
+    pending = rules.year_grant(contract, period, allotment, remaining_of=remaining_of).total
     return Usage(pending, 0, pending, 0, period.start, period.end)
 
 
@@ -107,11 +102,9 @@ def allotment_used_minutes(allotment: Allotment) -> int:
 
 
 def engagement_usage(engagement: Engagement) -> Usage:
-    from hours.services import engagement_minutes
-
     granted, adjusted, used, rows = ledger_totals(contract_id=engagement.contract_id, engagement_id=engagement.pk)
     if not rows:
-        granted = engagement_minutes(engagement)
+        granted = rules.engagement_minutes(engagement)
     return Usage(granted + adjusted, used, granted, adjusted)
 
 
@@ -128,10 +121,8 @@ def forecast_run_out(usage: Usage, *, today: datetime.date) -> datetime.date | N
 
 def hours_summary(organization: Organization, *, today: datetime.date | None = None) -> dict | None:
     """The current contract year's hours of an organization, for a dashboard; None without an allotment."""
-    from hours.services import local_today, moment_of
-
-    today = today or local_today()
-    ent = entitlements_for(organization, at=moment_of(today))
+    today = today or clock.support_today()
+    ent = entitlements_for(organization, at=clock.support_noon(today))
     if ent.allotment is None:
         return None
     usage = year_usage(ent.contract, ent.allotment.period, allotment=ent.allotment)
@@ -148,45 +139,6 @@ def hours_summary(organization: Organization, *, today: datetime.date | None = N
         "period_end": usage.period_end,
         "forecast_run_out": forecast_run_out(usage, today=today),
     }
-
-
-# Who sees what ------------------------------------------------------------------------------------
-
-
-def time_entries_visible_to(user) -> QuerySet[TimeEntry]:
-    """Account managers see every entry; an SA their own; a customer admin their organization's; others none."""
-    qs = TimeEntry.objects.select_related("architect", "organization", "ticket", "engagement", "connector")
-    if not user.is_authenticated:
-        return qs.none()
-    if roles.is_account_manager(user):
-        return qs
-    if roles.is_solution_architect(user):
-        return qs.filter(architect=user)
-    if roles.is_support_staff(user):
-        return qs.none()
-    if user.organization is not None and user.is_organization_admin:
-        return qs.filter(organization=user.organization)
-    return qs.none()
-
-
-def may_read_entries(user) -> bool:
-    return bool(
-        user.is_authenticated
-        and (
-            roles.is_account_manager(user)
-            or roles.is_solution_architect(user)
-            or (not roles.is_support_staff(user) and user.organization is not None and user.is_organization_admin)
-        )
-    )
-
-
-def may_read_statement(user, organization: Organization) -> bool:
-    """Staff read any organization's statement; a customer admin only their own."""
-    if not user.is_authenticated:
-        return False
-    if roles.is_support_staff(user):
-        return True
-    return user.organization == organization and user.is_organization_admin
 
 
 # Statement ----------------------------------------------------------------------------------------
@@ -263,9 +215,7 @@ def statement(
     organization: Organization, *, period_start: datetime.date | None = None, today: datetime.date | None = None
 ) -> dict:
     """What a customer's statement shows: the contract years, and for one of them usage, splits and entries."""
-    from hours.services import local_today
-
-    today = today or local_today()
+    today = today or clock.support_today()
     years = statement_years(organization, today=today)
     chosen = None
     for contract, period in years:
@@ -342,9 +292,7 @@ def statement(
 
 def customers_overview(*, today: datetime.date | None = None) -> list[dict]:
     """Every organization with SA hours or an engagement: what is left this contract year."""
-    from hours.services import local_today
-
-    today = today or local_today()
+    today = today or clock.support_today()
     rows = []
     for organization in Organization.objects.filter(contracts__isnull=False).distinct().order_by("name"):
         summary = hours_summary(organization, today=today)

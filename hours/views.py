@@ -6,39 +6,27 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from contracts.models import Connector, Contract, Engagement
 from contracts.periods import contract_year, contract_years
-from contracts.selectors import contracts_visible_to
-from hours import selectors, services
+from hours import rules, selectors, services
 from hours.forms import AdjustForm, EditEntryForm, TimeEntryForm, VoidForm
 from hours.models import Category, TimeEntry
-from hours.services import HoursRefused
-from portal import roles
+from portal import clock, roles
+from portal.decorators import require, role_required, staff_required
 from portal.models import Organization
+from portal.refusals import Refusal, refusal_to_form
 from portal.templatetags.portal_format import hours as as_hours
 from tickets.models import Ticket
 
 SESSION_LAST = "hours_last_log"
-
-
-def _require(predicate) -> None:
-    if not predicate:
-        raise PermissionDenied
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
+architect_required = role_required(roles.may_log_time)
 
 
 def _safe_next(request, default: str) -> str:
@@ -84,24 +72,23 @@ def _form_kwargs(form) -> dict:
     }
 
 
-def _refusal_context(refusal: HoursRefused | None) -> dict:
+def _refusal_context(refusal: Refusal | None) -> dict:
     if refusal is None or refusal.code != "connector_not_in_contract":
         return {"refusal": refusal}
     body = refusal.extra["quote_request"]["body"]
     return {"refusal": refusal, "quote": body}
 
 
-@login_required
+@architect_required
 def log(request):
     """Log time quickly: remembers the last customer and category; `?ticket=<id>` fills in a ticket's work."""
-    _require(services.may_log(request.user))
     ticket = None
     ticket_id = _int_param(request.GET.get("ticket"))
     if ticket_id is not None:
         ticket = get_object_or_404(Ticket.objects.visible_to(request.user), pk=ticket_id)
     last = request.session.get(SESSION_LAST, {})
     initial = {
-        "work_date": services.local_today(),
+        "work_date": clock.support_today(),
         "organization": last.get("organization"),
         "category": last.get("category") or Category.SYSTEM_SETUP,
     }
@@ -118,11 +105,11 @@ def log(request):
         if form.is_valid():
             try:
                 entry = services.time_entry_log(architect=request.user, **_form_kwargs(form))
-            except HoursRefused as error:
+            except Refusal as error:
                 refusal = error
-                form.add_error(None, error.message)
+                refusal_to_form(form, error)
             except ValidationError as error:
-                _apply_errors(form, error)
+                refusal_to_form(form, error)
             else:
                 request.session[SESSION_LAST] = {"organization": entry.organization_id, "category": entry.category}
                 messages.success(
@@ -140,7 +127,7 @@ def log(request):
 @require_POST
 def quote_request(request):
     """One step from a refused Integration Support entry to a new-connector quote ticket."""
-    _require(services.may_log(request.user) or services.may_manage(request.user))
+    require(roles.may_log_time(request.user) or roles.may_manage_hours(request.user))
     organization = get_object_or_404(Organization, pk=_int_param(request.POST.get("organization")))
     connector_key = (request.POST.get("connector") or "").strip()
     connector = (
@@ -155,17 +142,13 @@ def quote_request(request):
         architect=request.user, organization=organization, connector=connector, ticket=ticket
     )
     messages.success(request, f"Quote request #{quote.pk} is open for {organization}: {connector} connector.")
-    try:
-        return redirect(reverse("tickets:staff_detail", args=[quote.pk]))
-    except NoReverseMatch:
-        return redirect("hours:log")
+    return redirect("tickets:staff_detail", pk=quote.pk)
 
 
-@login_required
+@architect_required
 def week(request):
     """The SA's week as a timesheet; `?week=YYYY-Www` picks another week."""
-    _require(services.may_log(request.user))
-    today = services.local_today()
+    today = clock.support_today()
     try:
         monday, sunday = selectors.week_bounds(request.GET.get("week"), today=today)
     except ValueError:
@@ -184,26 +167,27 @@ def week(request):
         "week_label": label(monday),
         "previous_week": label(monday - datetime.timedelta(days=7)),
         "next_week": label(monday + datetime.timedelta(days=7)),
-        "lock_date": services.lock_date(),
-        "is_manager": services.may_manage(request.user),
+        "lock_date": rules.lock_date(),
+        "is_manager": roles.may_manage_hours(request.user),
     }
     return render(request, "hours/week.html", context)
 
 
-@login_required
+@staff_required
 def customers(request):
     """Staff: each customer's remaining hours this contract year, and their engagements'."""
-    _require(roles.is_support_staff(request.user))
     return render(
         request,
         "hours/customers.html",
-        {"rows": selectors.customers_overview(), "is_manager": services.may_manage(request.user)},
+        {"rows": selectors.customers_overview(), "is_manager": roles.may_manage_hours(request.user)},
     )
 
 
 def _entry_for_change(request, pk: int) -> TimeEntry:
-    entry = get_object_or_404(selectors.time_entries_visible_to(request.user), pk=pk)
-    _require(services.may_manage(request.user) or entry.architect_id == request.user.pk)
+    entry = get_object_or_404(
+        TimeEntry.objects.visible_to(request.user).select_related("contract", "engagement", "ticket"), pk=pk
+    )
+    require(roles.may_manage_hours(request.user) or entry.architect_id == request.user.pk)
     return entry
 
 
@@ -227,11 +211,11 @@ def entry_edit(request, pk: int):
         if form.is_valid():
             try:
                 entry = services.time_entry_edit(actor=request.user, entry=entry, **_form_kwargs(form))
-            except HoursRefused as error:
+            except Refusal as error:
                 refusal = error
-                form.add_error(None, error.message)
+                refusal_to_form(form, error)
             except ValidationError as error:
-                _apply_errors(form, error)
+                refusal_to_form(form, error)
             else:
                 messages.success(
                     request, f"Entry {entry.pk} changed: its old debit was reversed. " + _remaining_text(entry)
@@ -254,7 +238,7 @@ def entry_void(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.time_entry_void(actor=request.user, entry=entry, reason=form.cleaned_data["reason"])
-        except HoursRefused as error:
+        except Refusal as error:
             messages.error(request, error.message)
         else:
             messages.success(request, f"Entry {entry.pk} voided: its {entry.minutes_debited} minutes were given back.")
@@ -265,9 +249,9 @@ def entry_void(request, pk: int):
 @login_required
 def ledger(request, pk: int):
     """Account managers: a contract year's (or an engagement's) ledger, the adjust form and the overage switch."""
-    contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
-    _require(services.may_manage(request.user))
-    today = services.local_today()
+    contract = get_object_or_404(Contract.objects.visible_to(request.user).select_related("organization"), pk=pk)
+    require(roles.may_manage_hours(request.user))  # after the scope: another organization's contract is a 404
+    today = clock.support_today()
     years = [
         p for p in contract_years(contract.term_start, contract.term_end) if p.start <= max(today, contract.term_start)
     ]
@@ -289,10 +273,8 @@ def ledger(request, pk: int):
                 engagement=form.cleaned_data["engagement"],
                 on=period.start if period and not form.cleaned_data["engagement"] else None,
             )
-        except HoursRefused as error:
-            form.add_error(None, error.message)
-        except ValidationError as error:
-            _apply_errors(form, error)
+        except (Refusal, ValidationError) as error:
+            refusal_to_form(form, error)
         else:
             messages.success(request, "The adjustment was written to the ledger.")
             return redirect(request.get_full_path())
@@ -318,8 +300,8 @@ def ledger(request, pk: int):
 @login_required
 @require_POST
 def overage(request, pk: int):
-    contract = get_object_or_404(contracts_visible_to(request.user), pk=pk)
-    _require(services.may_manage(request.user))
+    contract = get_object_or_404(Contract.objects.visible_to(request.user).select_related("organization"), pk=pk)
+    require(roles.may_manage_hours(request.user))
     approved = request.POST.get("approved") == "1"
     services.overage_set(actor=request.user, contract=contract, approved=approved)
     messages.success(
@@ -339,7 +321,7 @@ def _statement_organization(request) -> Organization:
     organization = request.user.organization
     if organization is None or (wanted and _int_param(wanted) != organization.pk):
         raise Http404("No such organization.")
-    _require(request.user.is_organization_admin)
+    require(roles.may_read_statement(request.user, organization))
     return organization
 
 
@@ -389,7 +371,3 @@ def statement_csv(request):
             ]
         )
     return response
-
-
-def contract_ledger_url(contract: Contract) -> str:
-    return reverse("hours:ledger", args=[contract.pk])

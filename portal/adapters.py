@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from portal import services
 from portal.models import Invitation
+from portal.refusals import Refusal
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -46,7 +47,7 @@ class AccountAdapter(DefaultAccountAdapter):
             with transaction.atomic():
                 user = super().save_user(request, user, form, commit=True)
                 services.invitation_accept(invitation=invitation, user=user)
-        except services.MembershipError as error:
+        except Refusal as error:
             response = render(request, "portal/invitation_problem.html", {"message": error.message}, status=410)
             raise ImmediateHttpResponse(response) from error
         # allauth records the stashed address as verified when it sets up the new account's emails.

@@ -5,6 +5,19 @@ from portal.models import Article, ArticleVote, Category, Invitation, Membership
 from portal.services import article_save
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records written only by the portal's services (ledgers, raw messages): the admin shows, never writes."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MembershipInline(admin.StackedInline):
     model = Membership
     extra = 0

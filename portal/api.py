@@ -4,12 +4,7 @@ A thin layer over portal.services and portal.selectors: reads go through the sel
 through the services, and the services' refusals become the shared error body (config.api).
 """
 
-import re
-
 import django_filters
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, mixins, serializers, status, viewsets
@@ -18,37 +13,10 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import empty
 from rest_framework.response import Response
 
-from config.api import ErrorSerializer, SlugRefField
+from config.api import ErrorSerializer, SlugRefField, visible_organizations
 from contracts.api import OrganizationRefSerializer
 from portal import roles, selectors, services
 from portal.models import TIME_ZONE_CHOICES, Article, Category, Invitation, Membership, Organization, User
-
-SLUG = re.compile(r"[-a-zA-Z0-9_]{1,200}")
-# The field a service's refusal is about, when it is about one.
-REFUSAL_FIELDS = {"account_exists": "email", "invalid_role": "role", "reserved_slug": "slug"}
-
-
-def service_error(error: Exception) -> Exception:
-    """The DRF exception that answers a service's error with the shared body; other errors pass through."""
-    if isinstance(error, services.ArticleError | services.MembershipError):
-        body = {"code": error.code, "detail": error.message}
-        if error.code in REFUSAL_FIELDS:
-            body["errors"] = {REFUSAL_FIELDS[error.code]: [error.message]}
-        return ValidationError(body)
-    if isinstance(error, DjangoValidationError):
-        return ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
-        )
-    if isinstance(error, DjangoPermissionDenied):
-        return PermissionDenied(str(error) or None)
-    return error
-
-
-class ServiceErrorsMixin:
-    """Turns what the services raise (their refusals, Django's ValidationError and PermissionDenied) into DRF's."""
-
-    def handle_exception(self, exc):
-        return super().handle_exception(service_error(exc))
 
 
 def refusal_response(description: str) -> OpenApiResponse:
@@ -65,17 +33,6 @@ class StrictBooleanField(serializers.BooleanField):
     """A boolean that must be sent: a form post without it is an error, never a silent `false`."""
 
     default_empty_html = empty
-
-
-def _organizations_for(request) -> QuerySet[Organization]:
-    """The organizations the caller may name: staff any, a customer their own, anyone else none."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return Organization.objects.none()
-    if roles.is_support_staff(user):
-        return Organization.objects.all()
-    organization = user.organization
-    return Organization.objects.filter(pk=organization.pk) if organization else Organization.objects.none()
 
 
 # Knowledge base -------------------------------------------------------------------------------
@@ -166,7 +123,6 @@ class ArticleFilter(django_filters.FilterSet):
 
 
 class ArticleViewSet(
-    ServiceErrorsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -260,7 +216,7 @@ class RoleSerializer(serializers.Serializer):
 
 
 class MembershipFilter(django_filters.FilterSet):
-    organization = django_filters.ModelChoiceFilter(queryset=_organizations_for, label="Staff: one organization")
+    organization = django_filters.ModelChoiceFilter(queryset=visible_organizations, label="Staff: one organization")
 
     class Meta:
         model = Membership
@@ -268,12 +224,11 @@ class MembershipFilter(django_filters.FilterSet):
 
 
 def _require_manager(user, organization: Organization) -> None:
-    if not selectors.members_manageable_by(user=user, organization=organization):
+    if not roles.may_manage_members(user, organization):
         raise PermissionDenied("Only the organization's administrators manage its members.")
 
 
 class MembershipViewSet(
-    ServiceErrorsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -286,7 +241,11 @@ class MembershipViewSet(
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return selectors.memberships_visible_to(self.request.user).order_by("organization__name", "user__email", "pk")
+        return (
+            Membership.objects.visible_to(self.request.user)
+            .select_related("user", "organization")
+            .order_by("organization__name", "user__email", "pk")
+        )
 
     @extend_schema(
         request=RoleSerializer,
@@ -337,12 +296,12 @@ class InvitationCreateSerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["organization"].queryset = _organizations_for(self.context.get("request"))
+        fields["organization"].queryset = visible_organizations(self.context.get("request"))
         return fields
 
 
 class InvitationFilter(django_filters.FilterSet):
-    organization = django_filters.ModelChoiceFilter(queryset=_organizations_for, label="Staff: one organization")
+    organization = django_filters.ModelChoiceFilter(queryset=visible_organizations, label="Staff: one organization")
 
     class Meta:
         model = Invitation
@@ -350,7 +309,6 @@ class InvitationFilter(django_filters.FilterSet):
 
 
 class InvitationViewSet(
-    ServiceErrorsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -364,14 +322,16 @@ class InvitationViewSet(
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        user = request.user
-        if not roles.is_support_staff(user) and not (
-            user.organization is not None and selectors.members_manageable_by(user=user, organization=user.organization)
-        ):
+        if not (roles.is_support_staff(request.user) or roles.is_customer_admin(request.user)):
             raise PermissionDenied("Only the organization's administrators manage its invitations.")
 
     def get_queryset(self):
-        return selectors.invitations_pending_for(self.request.user).order_by("organization__name", "email", "pk")
+        return (
+            Invitation.objects.visible_to(self.request.user)
+            .pending()
+            .select_related("organization", "invited_by")
+            .order_by("organization__name", "email", "pk")
+        )
 
     @extend_schema(
         request=InvitationCreateSerializer,
@@ -443,7 +403,7 @@ class MeSerializer(serializers.ModelSerializer):
         return [name for name in roles.STAFF_GROUPS if roles.has_role(user, name)]
 
 
-class MeView(ServiceErrorsMixin, generics.RetrieveUpdateAPIView):
+class MeView(generics.RetrieveUpdateAPIView):
     """The caller's own profile, organization and role; they change their name and time zone."""
 
     serializer_class = MeSerializer

@@ -1,10 +1,9 @@
-import zoneinfo
-
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.clock import zone_of
 from portal.roles import is_support_staff
 
 
@@ -18,11 +17,7 @@ class UserTimezoneMiddleware:
         if request.path.startswith("/api/"):
             return self.get_response(request)  # the API speaks UTC, whoever asks
         user = getattr(request, "user", None)
-        tz_name = getattr(user, "time_zone", None) if user is not None and user.is_authenticated else None
-        try:
-            timezone.activate(zoneinfo.ZoneInfo(tz_name or settings.SUPPORT_TIME_ZONE))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.activate(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE))
+        timezone.activate(zone_of(user if user is not None and user.is_authenticated else None))
         try:
             return self.get_response(request)
         finally:

@@ -14,6 +14,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator, slugify
 
 from portal import roles
+from portal.tenancy import VisibleToQuerySet
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name] + [("UTC", "UTC")]
 
@@ -90,12 +91,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_organization_admin(self) -> bool:
-        membership = getattr(self, "membership", None) if self.pk else None
-        return bool(membership and membership.role == Membership.Role.ADMIN)
+        return roles.is_organization_admin(self)
+
+
+class OrganizationQuerySet(VisibleToQuerySet):
+    pass
 
 
 class Organization(models.Model):
     """A customer account: the tenant every customer-visible row belongs to."""
+
+    tenant_path = "pk"
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
@@ -108,6 +114,8 @@ class Organization(models.Model):
         help_text="Told about breaches, hours usage and tickets that arrive without an active contract.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganizationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -124,17 +132,25 @@ class Organization(models.Model):
         return User.objects.filter(membership__organization=self, membership__role=Membership.Role.ADMIN)
 
 
+class MembershipQuerySet(VisibleToQuerySet):
+    pass
+
+
 class Membership(models.Model):
     """Ties a customer to their organization with a role; a person belongs to one organization."""
 
+    tenant_path = "organization"
+
     class Role(models.TextChoices):
-        ADMIN = "admin", "Administrator"
+        ADMIN = roles.CUSTOMER_ADMIN, "Administrator"
         MEMBER = "member", "Member"
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["organization", "user__email"]
@@ -196,18 +212,20 @@ class Category(models.Model):
         super().save(*args, **kwargs)
 
 
-class ArticleQuerySet(models.QuerySet):
+class ArticleQuerySet(VisibleToQuerySet):
+    """Staff read every article, drafts included; customers published ones; everyone else public ones."""
+
     def published(self):
         return self.filter(status=Article.Status.PUBLISHED)
 
-    def visible_to(self, user):
-        """Staff read everything, drafts included; customers published articles; everyone else public ones."""
-        if roles.is_support_staff(user):
-            return self.all()
-        published = self.published()
-        if user.is_authenticated and user.organization is not None:
-            return published
-        return published.filter(visibility=Article.Visibility.PUBLIC)
+    def for_anonymous(self):
+        return self.published().filter(visibility=Article.Visibility.PUBLIC)
+
+    def for_unaffiliated(self, user):
+        return self.for_anonymous()
+
+    def for_customer(self, user):
+        return self.published()
 
     def with_tag(self, tag: str):
         """Articles carrying exactly this tag (tags are stored normalised: "a, b, c")."""
@@ -244,6 +262,7 @@ class Article(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    tenant_path = None  # shared by every customer
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
@@ -299,7 +318,12 @@ def hash_invitation_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class InvitationQuerySet(models.QuerySet):
+class InvitationQuerySet(VisibleToQuerySet):
+    """Staff see every invitation; an organization's administrators their own organization's; members none."""
+
+    def for_customer(self, user):
+        return self.for_customer_admins(user)
+
     def for_key(self, key: str):
         return self.filter(key_hash=hash_invitation_key(key))
 
@@ -314,6 +338,7 @@ class Invitation(models.Model):
     """
 
     VALID_FOR = timedelta(days=7)
+    tenant_path = "organization"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(max_length=254)

@@ -1,7 +1,7 @@
 """Reads of the portal app that views, other apps and the API share."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
@@ -17,6 +17,7 @@ from portal.models import (
     Invitation,
     Membership,
     Organization,
+    TicketFormVisit,
     User,
     article_search_vector,
 )
@@ -118,36 +119,6 @@ def article_vote_summary(*, article: Article, user: User) -> dict:
 # Members --------------------------------------------------------------------------------------
 
 
-def members_manageable_by(*, user: User, organization: Organization) -> bool:
-    """True for support staff and for the organization's own administrators."""
-    if roles.is_support_staff(user):
-        return True
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
-    return bool(
-        membership and membership.organization_id == organization.pk and membership.role == Membership.Role.ADMIN
-    )
-
-
-def memberships_visible_to(user: User) -> QuerySet[Membership]:
-    """Staff see every organization's members; a customer their own organization's; anyone else none."""
-    memberships = Membership.objects.select_related("user", "organization")
-    if roles.is_support_staff(user):
-        return memberships
-    organization = user.organization if user.is_authenticated else None
-    return memberships.filter(organization=organization) if organization else memberships.none()
-
-
-def invitations_pending_for(user: User, *, now: datetime | None = None) -> QuerySet[Invitation]:
-    """Pending invitations `user` manages: staff every organization's, a customer admin their own's; else none."""
-    invitations = Invitation.objects.pending(now=now or timezone.now()).select_related("organization", "invited_by")
-    if roles.is_support_staff(user):
-        return invitations
-    organization = user.organization if user.is_authenticated else None
-    if organization is None or not members_manageable_by(user=user, organization=organization):
-        return invitations.none()
-    return invitations.filter(organization=organization)
-
-
 def organization_members(*, organization: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(organization=organization).select_related("user").order_by("user__email")
 
@@ -166,13 +137,6 @@ def organization_invitations_pending(
 def deflection_report(*, now=None, abandoned_after=None) -> dict:
     """Support Request Form visits, counted: how many opened a suggested article, and of those how many
     left without sending (deflected) or sent anyway. Visits younger than `abandoned_after` are still open."""
-    from datetime import timedelta
-
-    from django.db.models import Count, Q
-    from django.utils import timezone
-
-    from portal.models import TicketFormVisit
-
     now = now or timezone.now()
     cutoff = now - (abandoned_after or timedelta(hours=1))
     visits = TicketFormVisit.objects.filter(started_at__lte=cutoff).annotate(open_count=Count("opens"))

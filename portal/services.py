@@ -2,6 +2,7 @@
 
 import re
 import secrets
+import uuid
 from datetime import datetime
 
 import markdown
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from portal import roles
+from portal import clock, roles
 from portal.models import (
     Article,
     ArticleVote,
@@ -28,7 +29,7 @@ from portal.models import (
     User,
     hash_invitation_key,
 )
-from portal.selectors import members_manageable_by
+from portal.refusals import Refusal
 
 # Markdown -------------------------------------------------------------------------------------
 
@@ -69,13 +70,6 @@ def markdown_render(text: str) -> str:
 # Knowledge base -------------------------------------------------------------------------------
 
 RESERVED_SLUGS = frozenset({"new", "suggest"})
-
-
-class ArticleError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def tags_normalize(tags: str) -> str:
@@ -121,7 +115,7 @@ def article_save(
         article.author = actor
     slug = slugify(slug)
     if slug in RESERVED_SLUGS:
-        raise ArticleError("reserved_slug", f"“{slug}” is reserved for the knowledge base's own pages.")
+        raise Refusal.on_field("reserved_slug", "slug", f"“{slug}” is reserved for the knowledge base's own pages.")
     article.title = title.strip()
     article.slug = slug or article.slug or _unique_slug(title, exclude_pk=article.pk)
     article.category = category
@@ -150,17 +144,8 @@ def article_vote(*, article: Article, user: User, is_helpful: bool) -> ArticleVo
 # Invitations and members ----------------------------------------------------------------------
 
 
-class MembershipError(Exception):
-    """A refused change to an organization's members or invitations, with a message for the person."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 def _require_manager(actor: User, organization: Organization) -> None:
-    if not members_manageable_by(user=actor, organization=organization):
+    if not roles.may_manage_members(actor, organization):
         raise PermissionDenied("Only the organization's administrators manage its members.")
 
 
@@ -175,8 +160,9 @@ def _invitation_send(invitation: Invitation, key: str) -> None:
         "invited_by": invitation.invited_by,
         "url": invitation_url(key),
     }
-    subject = render_to_string("portal/email/invitation_subject.txt", context).strip()
-    body = render_to_string("portal/email/invitation_body.txt", context)
+    with timezone.override(clock.support_zone()):  # the invited person has no time zone of their own yet
+        subject = render_to_string("portal/email/invitation_subject.txt", context).strip()
+        body = render_to_string("portal/email/invitation_body.txt", context)
     send_mail(subject, body, None, [invitation.email])
 
 
@@ -193,10 +179,11 @@ def invitation_create(
     now = now or timezone.now()
     email = User.objects.normalize_email(email.strip()).lower()
     if role not in Membership.Role.values:
-        raise MembershipError("invalid_role", "Choose Administrator or Member.")
+        raise Refusal.on_field("invalid_role", "role", "Choose Administrator or Member.")
     if User.objects.filter(email__iexact=email).exists():
-        raise MembershipError(
+        raise Refusal.on_field(
             "account_exists",
+            "email",
             f"{email} already has an account. A person belongs to one organization; "
             "ask support to move an existing account.",
         )
@@ -219,15 +206,15 @@ def invitation_create(
 
 
 def invitation_check(*, invitation: Invitation, now: datetime | None = None) -> None:
-    """Raises MembershipError when the invitation can no longer be used."""
+    """Raises a Refusal when the invitation can no longer be used."""
     if invitation.is_used:
-        raise MembershipError("used", "This invitation has already been used. Sign in with the account it created.")
+        raise Refusal("used", "This invitation has already been used. Sign in with the account it created.")
     if invitation.is_expired(now=now):
-        raise MembershipError(
+        raise Refusal(
             "expired", f"This invitation has expired. Ask an administrator of {invitation.organization} for a new one."
         )
     if User.objects.filter(email__iexact=invitation.email).exists():
-        raise MembershipError("account_exists", f"{invitation.email} already has an account: sign in instead.")
+        raise Refusal("account_exists", f"{invitation.email} already has an account: sign in instead.")
 
 
 @transaction.atomic
@@ -236,13 +223,13 @@ def invitation_accept(*, invitation: Invitation, user: User, now: datetime | Non
     now = now or timezone.now()
     invitation = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
     if invitation.is_used:
-        raise MembershipError("used", "This invitation has already been used.")
+        raise Refusal("used", "This invitation has already been used.")
     if invitation.is_expired(now=now):
-        raise MembershipError("expired", "This invitation has expired.")
+        raise Refusal("expired", "This invitation has expired.")
     if user.email.lower() != invitation.email.lower():
-        raise MembershipError("wrong_email", f"This invitation is for {invitation.email}.")
+        raise Refusal("wrong_email", f"This invitation is for {invitation.email}.")
     if Membership.objects.filter(user=user).exists():
-        raise MembershipError("already_member", "This account already belongs to an organization.")
+        raise Refusal("already_member", "This account already belongs to an organization.")
     membership = Membership.objects.create(user=user, organization=invitation.organization, role=invitation.role)
     invitation.accepted_at = now
     invitation.accepted_by = user
@@ -255,7 +242,7 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> None:
     """Deletes a pending invitation, so its link stops working."""
     _require_manager(actor, invitation.organization)
     if invitation.is_used:
-        raise MembershipError("used", "This invitation was already accepted.")
+        raise Refusal("used", "This invitation was already accepted.")
     invitation.delete()
 
 
@@ -273,10 +260,10 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
     """Gives the member a new role; the organization always keeps at least one administrator."""
     _require_manager(actor, membership.organization)
     if role not in Membership.Role.values:
-        raise MembershipError("invalid_role", "Choose Administrator or Member.")
+        raise Refusal.on_field("invalid_role", "role", "Choose Administrator or Member.")
     admin_ids = _lock_admins(membership.organization)
     if role != Membership.Role.ADMIN and admin_ids == [membership.pk]:
-        raise MembershipError(
+        raise Refusal(
             "last_admin",
             f"{membership.user} is the only administrator of {membership.organization}: "
             "make someone else an administrator first.",
@@ -293,7 +280,7 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
     _require_manager(actor, membership.organization)
     admin_ids = _lock_admins(membership.organization)
     if admin_ids == [membership.pk]:
-        raise MembershipError(
+        raise Refusal(
             "last_admin",
             f"{membership.user} is the only administrator of {membership.organization}: "
             "make someone else an administrator first.",
@@ -308,8 +295,6 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
 
 
 def form_visit_start(*, user: User, organization: Organization, now: datetime | None = None) -> TicketFormVisit:
-    import uuid
-
     return TicketFormVisit.objects.create(
         token=uuid.uuid4(), user=user, organization=organization, started_at=now or timezone.now()
     )
@@ -317,8 +302,6 @@ def form_visit_start(*, user: User, organization: Organization, now: datetime | 
 
 def form_visit_for(*, token: str | None, user: User) -> TicketFormVisit | None:
     """The user's own visit with that token, or None (a stranger's token counts for nothing)."""
-    import uuid
-
     try:
         value = uuid.UUID(str(token))
     except (TypeError, ValueError):

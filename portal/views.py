@@ -1,5 +1,3 @@
-from functools import wraps
-
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -16,8 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal import health, roles, selectors, services
 from portal.adapters import AccountAdapter
+from portal.decorators import staff_required
 from portal.forms import ArticleForm, InvitationForm, ProfileForm, RoleForm, VoteForm
 from portal.models import Article, Category, Invitation, Membership, Organization
+from portal.refusals import Refusal, refusal_to_form
 
 
 @require_GET
@@ -80,19 +80,6 @@ def profile(request):
         messages.success(request, "Your profile was saved.")
         return redirect("portal:profile")
     return render(request, "portal/profile.html", {"form": form})
-
-
-def staff_required(view):
-    """Signed-in support staff only: others are sent to sign in, or refused with 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not roles.is_support_staff(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _wants_json(request) -> bool:
@@ -178,8 +165,8 @@ def _article_editor(request, *, article: Article | None):
     elif request.method == "POST" and form.is_valid():
         try:
             saved = services.article_save(actor=request.user, article=article, **form.cleaned_data)
-        except services.ArticleError as error:
-            form.add_error("slug", error.message)
+        except Refusal as error:
+            refusal_to_form(form, error)
         else:
             messages.success(request, f"“{saved.title}” was saved ({saved.get_status_display().lower()}).")
             return redirect(saved)
@@ -265,25 +252,13 @@ def _members_organization(request) -> Organization | None:
     return user.organization
 
 
-def _scoped_memberships(user):
-    if roles.is_support_staff(user):
-        return Membership.objects.all()
-    return Membership.objects.filter(organization=user.organization) if user.organization else Membership.objects.none()
-
-
-def _scoped_invitations(user):
-    if roles.is_support_staff(user):
-        return Invitation.objects.all()
-    return Invitation.objects.filter(organization=user.organization) if user.organization else Invitation.objects.none()
-
-
 def _members_url(user, organization: Organization) -> str:
     url = reverse("portal:members")
     return f"{url}?organization={organization.pk}" if roles.is_support_staff(user) else url
 
 
 def _members_page(request, organization: Organization, *, invite_form=None, status: int = 200):
-    can_manage = selectors.members_manageable_by(user=request.user, organization=organization)
+    can_manage = roles.may_manage_members(request.user, organization)
     context = {
         "organization": organization,
         "memberships": selectors.organization_members(organization=organization),
@@ -311,14 +286,14 @@ def member_invite(request):
     organization = _members_organization(request)
     if organization is None:
         raise Http404("Choose an organization.")
-    if not selectors.members_manageable_by(user=request.user, organization=organization):
+    if not roles.may_manage_members(request.user, organization):
         raise PermissionDenied
     form = InvitationForm(request.POST)
     if form.is_valid():
         try:
             invitation = services.invitation_create(actor=request.user, organization=organization, **form.cleaned_data)
-        except services.MembershipError as error:
-            form.add_error("email", error.message)
+        except Refusal as error:
+            refusal_to_form(form, error)
         else:
             expires = date_format(timezone.localtime(invitation.expires_at), "DATETIME_FORMAT")
             messages.success(request, f"Invitation sent to {invitation.email}. Its link works once, until {expires}.")
@@ -329,14 +304,16 @@ def member_invite(request):
 @login_required
 @require_POST
 def member_role(request, pk):
-    membership = get_object_or_404(_scoped_memberships(request.user).select_related("user", "organization"), pk=pk)
+    membership = get_object_or_404(
+        Membership.objects.visible_to(request.user).select_related("user", "organization"), pk=pk
+    )
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose Administrator or Member.")
     else:
         try:
             services.membership_change_role(actor=request.user, membership=membership, role=form.cleaned_data["role"])
-        except services.MembershipError as error:
+        except Refusal as error:
             messages.error(request, error.message)
         else:
             messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
@@ -346,13 +323,15 @@ def member_role(request, pk):
 @login_required
 def member_remove(request, pk):
     """GET asks for confirmation (no JavaScript needed); POST removes."""
-    membership = get_object_or_404(_scoped_memberships(request.user).select_related("user", "organization"), pk=pk)
-    if not selectors.members_manageable_by(user=request.user, organization=membership.organization):
+    membership = get_object_or_404(
+        Membership.objects.visible_to(request.user).select_related("user", "organization"), pk=pk
+    )
+    if not roles.may_manage_members(request.user, membership.organization):
         raise PermissionDenied
     if request.method == "POST":
         try:
             services.membership_remove(actor=request.user, membership=membership)
-        except services.MembershipError as error:
+        except Refusal as error:
             messages.error(request, error.message)
         else:
             if membership.user_id == request.user.pk:
@@ -370,10 +349,12 @@ def member_remove(request, pk):
 @login_required
 @require_POST
 def invitation_revoke(request, pk):
-    invitation = get_object_or_404(_scoped_invitations(request.user).select_related("organization"), pk=pk)
+    if not roles.is_support_staff(request.user) and not roles.is_customer_admin(request.user):
+        raise PermissionDenied
+    invitation = get_object_or_404(Invitation.objects.visible_to(request.user).select_related("organization"), pk=pk)
     try:
         services.invitation_revoke(actor=request.user, invitation=invitation)
-    except services.MembershipError as error:
+    except Refusal as error:
         messages.error(request, error.message)
     else:
         messages.success(request, f"The invitation to {invitation.email} was withdrawn; its link no longer works.")
@@ -389,7 +370,7 @@ def invitation_accept(request, key):
         raise Http404("No such invitation.")
     try:
         services.invitation_check(invitation=invitation)
-    except services.MembershipError as error:
+    except Refusal as error:
         status = 410 if error.code in {"used", "expired"} else 409
         return render(request, "portal/invitation_problem.html", {"message": error.message}, status=status)
     if request.user.is_authenticated:

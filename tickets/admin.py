@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from tickets import services
-from tickets.models import ClosureDay, Comment, InboundEmail, SlaAlert, SlackEvent, Ticket, TicketEvent
+from tickets.models import ClosureDay, Comment, SlaAlert, Ticket, TicketEvent
 
 
 class CommentInline(admin.TabularInline):
@@ -70,31 +70,3 @@ class ClosureDayAdmin(admin.ModelAdmin):
 class SlaAlertAdmin(admin.ModelAdmin):
     list_display = ["ticket", "kind", "created_at", "notified_at"]
     list_filter = ["kind"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """What arrived is kept as it arrived: staff review it in the workspace, the admin only shows it."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(InboundEmail)
-class InboundEmailAdmin(ReadOnlyAdmin):
-    list_display = ["received_at", "sender", "subject", "status", "reason_code", "ticket"]
-    list_filter = ["status", "reason_code", "source"]
-    search_fields = ["sender", "subject", "message_id"]
-    exclude = ["raw"]
-
-
-@admin.register(SlackEvent)
-class SlackEventAdmin(ReadOnlyAdmin):
-    list_display = ["event_id", "channel", "user", "status", "ticket"]
-    list_filter = ["status"]
-    search_fields = ["event_id", "channel", "user"]

@@ -1,6 +1,4 @@
 import django_filters
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -8,17 +6,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from config.api import visible_organizations
 from contracts.models import Priority, TargetSource
 from portal import roles
 from portal.models import Organization, User
 from tickets import selectors, services
 from tickets.models import OPEN_STATUSES, Comment, Kind, SlaState, Status, Ticket, TicketChannel
-
-
-def _drf_error(error: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(error, "error_dict"):
-        return serializers.ValidationError(error.message_dict)
-    return serializers.ValidationError({"detail": error.messages})
 
 
 class RefSerializer(serializers.Serializer):
@@ -35,7 +28,7 @@ class PersonSerializer(serializers.Serializer):
 class TicketSerializer(serializers.ModelSerializer):
     organization = RefSerializer(read_only=True)
     organization_id = serializers.PrimaryKeyRelatedField(
-        queryset=Organization.objects.all(),
+        queryset=Organization.objects.none(),
         source="organization",
         write_only=True,
         required=False,
@@ -85,6 +78,11 @@ class TicketSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "first_response_due_at", "first_response_at"]
         extra_kwargs = {"subject": {"max_length": 200}}
 
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["organization_id"].queryset = visible_organizations(self.context.get("request"))
+        return fields
+
     @extend_schema_field(serializers.ChoiceField(choices=TargetSource.choices, allow_null=True))
     def get_sla_policy(self, ticket) -> str | None:
         return ticket.sla_policy or None
@@ -129,6 +127,7 @@ class TicketFilter(django_filters.FilterSet):
         method="filter_open", label="Open tickets (new, open, pending customer, on hold): the queue's tickets"
     )
     ordering = TicketOrdering()
+    organization = django_filters.ModelChoiceFilter(queryset=visible_organizations, label="Organization")
 
     class Meta:
         model = Ticket
@@ -169,20 +168,15 @@ class TicketViewSet(
             organization = user.organization
             if organization is None:
                 raise PermissionDenied("Only customers and staff open tickets.")
-        try:
-            serializer.instance = services.ticket_open(
-                organization=organization,
-                requester=user,
-                subject=data["subject"],
-                description=data["description"],
-                kind=data["kind"],
-                priority=data["priority"],
-                channel=TicketChannel.API,
-            )
-        except services.ChannelRefused as refusal:
-            raise PermissionDenied(str(refusal)) from refusal
-        except DjangoValidationError as error:
-            raise _drf_error(error) from error
+        serializer.instance = services.ticket_open(
+            organization=organization,
+            requester=user,
+            subject=data["subject"],
+            description=data["description"],
+            kind=data["kind"],
+            priority=data["priority"],
+            channel=TicketChannel.API,
+        )
 
     @extend_schema(description="Staff only: status, priority (with `priority_reason`) and assignee.")
     def partial_update(self, request, *args, **kwargs):
@@ -195,19 +189,14 @@ class TicketViewSet(
         unexpected = set(data) - {"status", "priority", "priority_reason", "assignee"}
         if unexpected:
             raise serializers.ValidationError(dict.fromkeys(sorted(unexpected), "This field cannot be changed here."))
-        try:
-            if "assignee" in data:
-                ticket = services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
-            if "priority" in data and data["priority"] != ticket.priority:
-                ticket = services.ticket_change_priority(
-                    ticket=ticket, actor=request.user, priority=data["priority"], reason=data.get("priority_reason", "")
-                )
-            if "status" in data:
-                ticket = services.ticket_change_status(ticket=ticket, actor=request.user, status=data["status"])
-        except DjangoValidationError as error:
-            raise _drf_error(error) from error
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
+        if "assignee" in data:
+            ticket = services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
+        if "priority" in data and data["priority"] != ticket.priority:
+            ticket = services.ticket_change_priority(
+                ticket=ticket, actor=request.user, priority=data["priority"], reason=data.get("priority_reason", "")
+            )
+        if "status" in data:
+            ticket = services.ticket_change_status(ticket=ticket, actor=request.user, status=data["status"])
         ticket = self.get_queryset().get(pk=ticket.pk)
         return Response(self.get_serializer(ticket).data)
 
@@ -237,18 +226,13 @@ class TicketViewSet(
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         public = serializer.validated_data.get("public", True) if roles.is_support_staff(request.user) else True
-        try:
-            comment = services.comment_add(
-                ticket=ticket,
-                author=request.user,
-                body=serializer.validated_data["body"],
-                public=public,
-                channel=TicketChannel.API,
-            )
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
-        except DjangoValidationError as error:
-            raise _drf_error(error) from error
+        comment = services.comment_add(
+            ticket=ticket,
+            author=request.user,
+            body=serializer.validated_data["body"],
+            public=public,
+            channel=TicketChannel.API,
+        )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 

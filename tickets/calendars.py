@@ -3,9 +3,8 @@
 import datetime
 from functools import lru_cache
 
-from django.conf import settings
-
 from contracts.models import CalendarKind
+from portal.clock import support_zone_name
 from tickets.business_hours import BusinessCalendar, WallClockCalendar, us_federal_holidays
 
 OPENS = datetime.time(6, 0)
@@ -22,7 +21,7 @@ def _federal_holidays() -> frozenset[datetime.date]:
 @lru_cache(maxsize=8)
 def _business_calendar(closed: frozenset[datetime.date], opened: frozenset[datetime.date]) -> BusinessCalendar:
     holidays = (_federal_holidays() | closed) - opened
-    return BusinessCalendar(settings.SUPPORT_TIME_ZONE, OPENS, CLOSES, weekdays=range(5), holidays=holidays)
+    return BusinessCalendar(support_zone_name(), OPENS, CLOSES, weekdays=range(5), holidays=holidays)
 
 
 def closure_changes() -> tuple[frozenset[datetime.date], frozenset[datetime.date]]:
@@ -41,7 +40,7 @@ def support_calendar(changes=None) -> BusinessCalendar:
 
 
 def wall_clock_calendar() -> WallClockCalendar:
-    return WallClockCalendar(settings.SUPPORT_TIME_ZONE)
+    return WallClockCalendar(support_zone_name())
 
 
 def calendar_for(kind: str, changes=None):

@@ -1,10 +1,10 @@
 from django import forms
-from django.conf import settings
 
-from contracts.models import Priority
+from contracts.models import Priority, Tier
 from portal.formstyle import BootstrapFormMixin
-from portal.models import User
-from tickets.models import Kind, Status
+from portal.models import Organization, User
+from tickets.models import Kind, Status, attachment_size_problem
+from tickets.selectors import staff_users
 
 # Each level's meaning and examples, in the portal's own words (SPEC, Priorities).
 PRIORITY_HELP = {
@@ -54,10 +54,10 @@ class MultipleFileField(forms.FileField):
 
 
 def _check_sizes(files):
-    limit = settings.ATTACHMENT_MAX_BYTES
     for f in files:
-        if f.size > limit:
-            raise forms.ValidationError(f"{f.name} is larger than the {limit // (1024 * 1024)} MB limit.")
+        problem = attachment_size_problem(f.name, f.size)
+        if problem:
+            raise forms.ValidationError(problem)
     return files
 
 
@@ -65,9 +65,7 @@ class SupportRequestForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(
         choices=Kind.choices, widget=forms.RadioSelect, initial=Kind.QUESTION, label="What do you need?"
     )
-    priority = forms.ChoiceField(
-        choices=[(p.value, p.label) for p in reversed(Priority)], widget=forms.RadioSelect, initial=Priority.NORMAL
-    )
+    priority = forms.ChoiceField(choices=Priority.choices, widget=forms.RadioSelect, initial=Priority.NORMAL)
     subject = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
@@ -112,8 +110,6 @@ class AssignForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from tickets.selectors import staff_users
-
         self.fields["assignee"].queryset = staff_users()
 
 
@@ -128,7 +124,7 @@ class PriorityForm(BootstrapFormMixin, forms.Form):
 
 class QueueFilterForm(BootstrapFormMixin, forms.Form):
     tier = forms.ChoiceField(
-        choices=[("", "Any tier"), ("standard", "Standard"), ("enterprise", "Enterprise"), ("none", "No contract")],
+        choices=[("", "Any tier"), *Tier.choices, ("none", "No contract")],
         required=False,
     )
     priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
@@ -139,9 +135,6 @@ class QueueFilterForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from portal.models import Organization
-        from tickets.selectors import staff_users
-
         self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")] + [
             (str(u.pk), str(u)) for u in staff_users()
         ]

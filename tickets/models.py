@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import Q
 
 from contracts.models import CalendarKind, Connector, Engagement, Priority, TargetSource
-from portal import roles
 from portal.models import Organization
+from portal.tenancy import VisibleToQuerySet
 
 
 class Kind(models.TextChoices):
@@ -59,18 +59,7 @@ class SlaState(models.TextChoices):
     BREACHED = "breached", "Breached"
 
 
-class TicketQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The one gate for reads: staff see every ticket, a customer their organization's, others none."""
-        if not user.is_authenticated:
-            return self.none()
-        if roles.is_support_staff(user):
-            return self
-        organization = user.organization
-        if organization is None:
-            return self.none()
-        return self.filter(organization=organization)
-
+class TicketQuerySet(VisibleToQuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
@@ -79,6 +68,8 @@ class TicketQuerySet(models.QuerySet):
 
 
 class Ticket(models.Model):
+    tenant_path = "organization"
+
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="tickets")
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="requested_tickets"
@@ -197,7 +188,16 @@ def ticket_pk_from_reference(reference: str) -> int | None:
     return int(number) if hmac.compare_digest(ticket_reference(int(number)), reference) else None
 
 
+class PublicToCustomersQuerySet(VisibleToQuerySet):
+    """Rows of a ticket that customers read only when public: internal notes are for staff."""
+
+    def for_customer(self, user):
+        return self.filter(public=True)
+
+
 class Comment(models.Model):
+    tenant_path = "ticket__organization"
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     author_label = models.CharField(max_length=200, blank=True)
@@ -209,6 +209,8 @@ class Comment(models.Model):
     external_id = models.CharField(max_length=255, blank=True, db_index=True, help_text="Message-ID or Slack ts.")
     created_at = models.DateTimeField(db_index=True)
 
+    objects = PublicToCustomersQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "pk"]
 
@@ -219,12 +221,22 @@ class Comment(models.Model):
         return str(self.author) if self.author else (self.author_label or "Support Portal")
 
 
+def attachment_size_problem(name: str, size: int) -> str | None:
+    """Why a file is too large to attach to a ticket (ATTACHMENT_MAX_BYTES), or None when it fits."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if size <= limit:
+        return None
+    return f"{name} is larger than the {limit // (1024 * 1024)} MB limit for attachments."
+
+
 def attachment_path(instance, filename: str) -> str:
     # A random folder name: stored files are never reachable by guessing, and names never collide.
     return f"attachments/{instance.ticket_id}/{os.urandom(8).hex()}/{os.path.basename(filename)[-120:]}"
 
 
 class Attachment(models.Model):
+    tenant_path = "ticket__organization"
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=300)
@@ -235,6 +247,8 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = PublicToCustomersQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "pk"]
 
@@ -244,6 +258,8 @@ class Attachment(models.Model):
 
 class TicketEvent(models.Model):
     """One line of a ticket's timeline, written in the same transaction as the change it records."""
+
+    tenant_path = "ticket__organization"
 
     class Kind(models.TextChoices):
         CREATED = "created", "Created"
@@ -264,6 +280,8 @@ class TicketEvent(models.Model):
     public = models.BooleanField(default=True, help_text="Shown to the customer.")
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)
+
+    objects = PublicToCustomersQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -312,7 +330,3 @@ class ClosureDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_action_display()}: {self.reason}"
-
-
-# The intake channels keep their own models; importing them here registers them with the app.
-from tickets.channels.models import *  # noqa: E402, F403

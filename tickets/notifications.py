@@ -1,16 +1,16 @@
 """Ticket emails: templated, with a link to the ticket and a signed reference to reply to."""
 
 import uuid
-import zoneinfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
-from contracts.models import describe_target
-from portal import roles
+from portal import clock, roles
 from portal.models import User
+from tickets import sla
 from tickets.models import Comment, Ticket
 
 
@@ -33,21 +33,21 @@ def ticket_url(ticket: Ticket, *, staff: bool) -> str:
     return settings.SITE_URL + reverse(name, args=[ticket.pk])
 
 
-def _deadline_text(ticket: Ticket) -> str:
-    if ticket.first_response_due_at is None:
-        return ticket.sla_note or "This request has no response target."
-    pacific = ticket.first_response_due_at.astimezone(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE))
-    target = describe_target(ticket.sla_target_minutes, ticket.sla_calendar)
-    return f"We will answer within {target}: by {pacific:%a %d %b %Y, %H:%M} Pacific time."
-
-
-def send(ticket: Ticket, *, template: str, to: list[str], context: dict, automatic: bool, cc=()) -> int:
+def send(
+    ticket: Ticket, *, template: str, to: list[str], context: dict, automatic: bool, cc=(), reader: User | None = None
+) -> int:
+    """Sends one ticket email; its dates are written in the time zone of `reader` (support time for a team)."""
     to = sorted({address for address in to if address})
     if not to:
         return 0
-    context = {"ticket": ticket, "deadline_text": _deadline_text(ticket), **context}
-    subject = f"[#{ticket.reference}] {render_to_string(f'tickets/email/{template}_subject.txt', context).strip()}"
-    body = render_to_string(f"tickets/email/{template}.txt", context)
+    with timezone.override(clock.zone_of(reader)):
+        context = {
+            "ticket": ticket,
+            "deadline_text": sla.deadline_sentence(sla.deadline_of(ticket)) or "This request has no response target.",
+            **context,
+        }
+        subject = f"[#{ticket.reference}] {render_to_string(f'tickets/email/{template}_subject.txt', context).strip()}"
+        body = render_to_string(f"tickets/email/{template}.txt", context)
     headers = {"Message-ID": message_id(ticket, template), "X-Ticket": ticket.reference}
     if automatic:
         # RFC 3834: mark it so that other systems' auto-replies do not answer it.
@@ -72,6 +72,7 @@ def receipt(ticket: Ticket) -> int:
         to=[ticket.requester.email],
         automatic=True,
         context={"url": ticket_url(ticket, staff=False)},
+        reader=ticket.requester,
     )
 
 
@@ -98,6 +99,7 @@ def staff_reply(comment: Comment) -> int:
         cc=cc if to else (),
         automatic=False,
         context={"comment": comment, "url": ticket_url(ticket, staff=False)},
+        reader=ticket.requester,
     )
 
 
@@ -110,12 +112,20 @@ def customer_reply(comment: Comment) -> int:
         to=to,
         automatic=True,
         context={"comment": comment, "url": ticket_url(ticket, staff=True)},
+        reader=ticket.assignee,
     )
 
 
 def at_risk(ticket: Ticket) -> int:
     to = [ticket.assignee.email] if ticket.assignee else [settings.SUPPORT_TEAM_EMAIL]
-    return send(ticket, template="at_risk", to=to, automatic=True, context={"url": ticket_url(ticket, staff=True)})
+    return send(
+        ticket,
+        template="at_risk",
+        to=to,
+        automatic=True,
+        context={"url": ticket_url(ticket, staff=True)},
+        reader=ticket.assignee,
+    )
 
 
 def breached(ticket: Ticket) -> int:

@@ -10,10 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from contracts.entitlements import Entitlements, entitlements_for
-from contracts.models import Channel, Priority, describe_target
-from portal import roles
+from contracts.models import Channel, Priority, Tier
+from portal import clock, roles
 from portal.models import Organization, User
-from tickets import sla
+from portal.refusals import Refusal
+from tickets import sla, tasks
 from tickets.calendars import closure_changes
 from tickets.models import (
     OPEN_STATUSES,
@@ -26,9 +27,10 @@ from tickets.models import (
     Ticket,
     TicketChannel,
     TicketEvent,
+    attachment_size_problem,
 )
 
-PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+CHANNEL_REFUSED = "channel_refused"
 CHANNEL_LABELS = {
     "portal": "the portal and API",
     "email": "email",
@@ -37,13 +39,9 @@ CHANNEL_LABELS = {
 }
 
 
-class ChannelRefused(Exception):
-    """A message came through a channel the customer's contract does not include."""
-
-    def __init__(self, channel: str, entitlements: Entitlements):
-        self.channel = channel
-        self.entitlements = entitlements
-        super().__init__(channel_refusal_message(channel, entitlements))
+def channel_refusal(channel: str, entitlements: Entitlements) -> Refusal:
+    """The refusal of a message that came through a channel the customer's contract does not include."""
+    return Refusal(CHANNEL_REFUSED, channel_refusal_message(channel, entitlements), channel=channel)
 
 
 def channel_refusal_message(channel: str, entitlements: Entitlements) -> str:
@@ -54,14 +52,6 @@ def channel_refusal_message(channel: str, entitlements: Entitlements) -> str:
         f"You can reach us through {', '.join(have[:-1]) + ' and ' + have[-1] if len(have) > 1 else have[0]}: "
         f"open a request at {settings.SITE_URL}/tickets/new/ or write to {settings.SUPPORT_EMAIL}."
     )
-
-
-def pacific_text(moment: datetime.datetime) -> str:
-    """A moment as people read it on a timeline: 'Fri 27 Nov 2026, 12:00 PT' (support time, where targets count)."""
-    import zoneinfo
-
-    local = moment.astimezone(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE))
-    return f"{local:%a %d %b %Y, %H:%M} PT"
 
 
 def entitlement_channel(channel: str) -> str:
@@ -81,17 +71,6 @@ def _event(ticket: Ticket, kind: str, message: str, *, actor=None, public=True, 
     )
 
 
-def _apply_deadline(ticket: Ticket, deadline: sla.Deadline) -> None:
-    ticket.first_response_due_at = deadline.due_at
-    ticket.at_risk_due_at = deadline.at_risk_at
-    ticket.sla_policy = deadline.policy or ""
-    ticket.sla_target_minutes = deadline.target_minutes
-    ticket.sla_calendar = deadline.calendar or ""
-    ticket.sla_clock_start = deadline.clock_start
-    ticket.sla_candidates = [c.as_json() for c in deadline.candidates]
-    ticket.sla_note = deadline.note[:300]
-
-
 def _on_commit(task, *args) -> None:
     transaction.on_commit(lambda: task.delay(*args))
 
@@ -99,9 +78,9 @@ def _on_commit(task, *args) -> None:
 def _check_attachments(files: Iterable[UploadedFile]) -> list[UploadedFile]:
     files = [f for f in files if f]
     for f in files:
-        if f.size > settings.ATTACHMENT_MAX_BYTES:
-            limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
-            raise ValidationError(f"{f.name} is larger than the {limit} MB limit for attachments.")
+        problem = attachment_size_problem(f.name, f.size)
+        if problem:
+            raise ValidationError({"attachments": problem})
     return files
 
 
@@ -143,11 +122,10 @@ def ticket_open(
         raise PermissionDenied("A customer opens tickets only for their own organization.")
     ent = entitlements_for(organization, at=now)
     if not ent.allows(entitlement_channel(channel)):
-        raise ChannelRefused(channel, ent)
-    if channel == TicketChannel.EMAIL:
-        priority = Priority.NORMAL  # SPEC: direct email is Normal priority
+        raise channel_refusal(channel, ent)
+    priority = sla.intake_priority(channel, priority)
     files = _check_attachments(attachments)
-    if kind == Kind.CONFIGURATION_REQUEST and engagement is None and ent.engagements and ent.tier != "enterprise":
+    if kind == Kind.CONFIGURATION_REQUEST and engagement is None and ent.engagements and ent.tier != Tier.ENTERPRISE:
         engagement = ent.engagements[0]
     ticket = Ticket(
         organization=organization,
@@ -166,7 +144,7 @@ def ticket_open(
         suggested_articles=list(suggested_articles),
     )
     deadline = sla.resolve_deadline(ent, kind=kind, channel=channel, priority=priority, received_at=now)
-    _apply_deadline(ticket, deadline)
+    sla.apply_deadline(ticket, deadline)
     ticket.needs_account_review = not ent.has_contract
     ticket.full_clean(exclude=["requester", "assignee"])
     ticket.save()
@@ -177,14 +155,15 @@ def ticket_open(
         ticket=ticket,
         author=None,
         author_label="Support Portal",
-        body=acknowledgement_text(ticket, deadline),
+        body=sla.acknowledgement(deadline, tz=clock.zone_of(requester)),
         public=True,
         is_automatic=True,
         channel=channel,
         created_at=now,
     )
     due_text = (
-        f"first response due {pacific_text(ticket.first_response_due_at)} ({deadline.describe()}, {deadline.policy})"
+        f"first response due {clock.when_support(ticket.first_response_due_at)} "
+        f"({deadline.describe()}, {deadline.policy_label})"
         if deadline.has_target
         else deadline.note
     )
@@ -196,8 +175,6 @@ def ticket_open(
         now=now,
         due=ticket.first_response_due_at and ticket.first_response_due_at.isoformat(),
     )
-    from tickets import tasks
-
     if ticket.needs_account_review:
         _event(
             ticket,
@@ -212,18 +189,6 @@ def ticket_open(
     _on_commit(tasks.send_receipt, ticket.pk)
     _on_commit(tasks.notify_team_new_ticket, ticket.pk)
     return ticket
-
-
-def acknowledgement_text(ticket: Ticket, deadline: sla.Deadline) -> str:
-    import zoneinfo
-
-    if not deadline.has_target:
-        return f"We received your request. {deadline.note}"
-    pacific = deadline.due_at.astimezone(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE))
-    return (
-        f"We received your request. We answer within {deadline.describe()}: "
-        f"by {pacific:%a %d %b %Y, %H:%M} Pacific time."
-    )
 
 
 def _alert_once(ticket: Ticket, kind: str, task) -> bool:
@@ -268,7 +233,7 @@ def comment_add(
     if not is_staff:
         public = True  # a customer's message is always public
     if ticket.status == Status.CLOSED and not is_staff:
-        raise ValidationError("This ticket is closed. Please open a new request; you can mention this one.")
+        raise Refusal("ticket_closed", "This ticket is closed. Please open a new request; you can mention this one.")
     if not body.strip():
         raise ValidationError("A reply needs some text.")
     files = _check_attachments(attachments)
@@ -284,8 +249,6 @@ def comment_add(
         created_at=now,
     )
     _store_attachments(ticket, comment, files, author, public=public)
-    from tickets import tasks
-
     if is_staff and public:
         if ticket.first_response_at is None:
             _record_first_response(ticket, comment, now)
@@ -323,8 +286,6 @@ def _record_first_response(ticket: Ticket, comment: Comment, now: datetime.datet
     if not met and ticket.breached_at is None:
         ticket.breached_at = ticket.first_response_due_at
         _event(ticket, TicketEvent.Kind.BREACHED, "The first-response target was missed.", public=False, now=now)
-        from tickets import tasks
-
         _alert_once(ticket, SlaAlert.Kind.BREACHED, tasks.notify_breached)
 
 
@@ -379,35 +340,26 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None, now=Non
 
 @transaction.atomic
 def ticket_change_priority(*, ticket: Ticket, actor: User, priority: str, reason: str, now=None) -> Ticket:
-    """Moves the deadline as SPEC says: raising never extends it, lowering recounts from receipt."""
+    """Changes the priority; the deadline moves as the SLA module says (raising never extends it)."""
     _require_staff(actor)
     now = now or timezone.now()
     if not reason.strip():
         raise ValidationError("Say why the priority changes: the customer reads the reason.")
-    if priority not in PRIORITY_RANK:
+    if priority not in Priority.values:
         raise ValidationError(f"Unknown priority {priority!r}.")
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     old_priority = ticket.priority
     if priority == old_priority:
         return ticket
     old_due = ticket.first_response_due_at
+    move = sla.priority_move(ticket, priority, now=now)
     ticket.priority = priority
-    raising = PRIORITY_RANK[priority] > PRIORITY_RANK[old_priority]
-    rules = _snapshot_rules(ticket, priority)
-    if ticket.first_response_at is None and old_due is not None and rules:
-        if raising:
-            deadline = _raised_deadline(ticket, rules, now)
-            # Whatever happens to the calendar later, a raise never lets the deadline pass this one.
-            ticket.sla_cap_at = min(d for d in (ticket.sla_cap_at, old_due) if d)
-        else:
-            ticket.sla_cap_at = None
-            deadline = sla.deadline_from_candidates(
-                sla.candidates_at(rules, ticket.received_at), start=ticket.received_at
-            )
-        _apply_deadline(ticket, deadline)
+    if move is not None:
+        sla.apply_deadline(ticket, move.deadline)
+        ticket.sla_cap_at = move.cap_at
         _rearm_at_risk(ticket, now)
     ticket.save()
-    verb = "raised" if raising else "lowered"
+    verb = "raised" if sla.is_raise(old_priority, priority) else "lowered"
     message = f"Priority {verb} from {Priority(old_priority).label} to {Priority(priority).label}: {reason.strip()}"
     _event(
         ticket,
@@ -423,7 +375,7 @@ def ticket_change_priority(*, ticket: Ticket, actor: User, priority: str, reason
         _event(
             ticket,
             TicketEvent.Kind.DEADLINE_RECOMPUTED,
-            f"First response now due {pacific_text(ticket.first_response_due_at)} ({ticket.sla_note}).",
+            f"First response now due {clock.when_support(ticket.first_response_due_at)} ({ticket.sla_note}).",
             actor=actor,
             now=now,
             old=old_due and old_due.isoformat(),
@@ -432,67 +384,26 @@ def ticket_change_priority(*, ticket: Ticket, actor: User, priority: str, reason
     return ticket
 
 
-def _snapshot_rules(ticket: Ticket, priority: str) -> list:
-    """The policies the ticket was given when it arrived, with the targets table's value for `priority`.
-
-    A ticket keeps its policies: a contract ended or changed since does not take its target away.
-    """
-    from contracts.entitlements import TargetRule
-    from contracts.models import ResponseTarget
-
-    sources = [c["policy"] for c in ticket.sla_candidates]
-    return [
-        TargetRule(source=t.source, priority=t.priority, target_minutes=t.target_minutes, calendar=t.calendar)
-        for t in ResponseTarget.objects.filter(source__in=sources, priority=priority)
-    ]
-
-
 def _rearm_at_risk(ticket: Ticket, now) -> None:
-    """A deadline that moved later takes the at-risk mark off, so the warning can come again at the new 75%."""
-    if ticket.at_risk_at and ticket.breached_at is None and ticket.at_risk_due_at and ticket.at_risk_due_at > now:
+    """Takes the at-risk mark off a deadline that moved later, so the warning can come again at the new 75%."""
+    if sla.at_risk_rearmed(ticket, now):
         ticket.at_risk_at = None
         SlaAlert.objects.filter(ticket=ticket, kind=SlaAlert.Kind.AT_RISK).delete()
 
 
-def _raised_deadline(ticket: Ticket, rules, now) -> sla.Deadline:
-    """The earlier of the current deadline and (now + the new target); never later than before."""
-    candidates = sla.candidates_at(rules, now)
-    fresh = sla.deadline_from_candidates(candidates, start=now)
-    old_due = ticket.first_response_due_at
-    if fresh.due_at < old_due:
-        return fresh
-    # Keeping the old deadline: its targets, clock start and at-risk moment stay as they were, so that a
-    # later recount (a closure day) counts the same targets from the same start.
-    return sla.Deadline(
-        due_at=old_due,
-        policy=ticket.sla_policy,
-        target_minutes=ticket.sla_target_minutes,
-        calendar=ticket.sla_calendar,
-        clock_start=ticket.sla_clock_start,
-        at_risk_at=ticket.at_risk_due_at,
-        candidates=tuple(sla.candidates_at(ticket.sla_candidates, ticket.sla_clock_start)),
-        note=f"raised priority kept the earlier deadline; {ticket.sla_note}"[:300],
-    )
-
-
 def _recompute_for_calendar(ticket: Ticket, changes, now, reason: str) -> bool:
     """Recounts a business-hours deadline after the calendar changed; True when it moved."""
-    if not ticket.sla_candidates or ticket.first_response_at is not None:
-        return False
-    candidates = sla.candidates_at(ticket.sla_candidates, ticket.sla_clock_start, changes)
-    deadline = sla.deadline_from_candidates(candidates, start=ticket.sla_clock_start, changes=changes)
-    if ticket.sla_cap_at and ticket.sla_cap_at < deadline.due_at:
-        return False  # a raise promised no later than the cap
-    if deadline.due_at == ticket.first_response_due_at:
+    deadline = sla.calendar_recount(ticket, changes)
+    if deadline is None:
         return False
     old_due = ticket.first_response_due_at
-    _apply_deadline(ticket, deadline)
+    sla.apply_deadline(ticket, deadline)
     _rearm_at_risk(ticket, now)
     ticket.save()
     _event(
         ticket,
         TicketEvent.Kind.DEADLINE_RECOMPUTED,
-        f"First response now due {pacific_text(deadline.due_at)}: {reason}.",
+        f"First response now due {clock.when_support(deadline.due_at)}: {reason}.",
         now=now,
         old=old_due.isoformat(),
         new=deadline.due_at.isoformat(),
@@ -500,17 +411,9 @@ def _recompute_for_calendar(ticket: Ticket, changes, now, reason: str) -> bool:
     return True
 
 
-def _local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    import zoneinfo
-
-    zone = zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE)
-    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
-    return start, datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
-
-
 def _recompute_spanning(day: datetime.date, reason: str, now) -> int:
     changes = closure_changes()
-    start, end = _local_day_bounds(day)
+    start, end = clock.support_day_bounds(day)
     affected = (
         Ticket.objects.select_for_update()
         .filter(status__in=OPEN_STATUSES, first_response_at__isnull=True)
@@ -549,8 +452,6 @@ def closure_day_delete(*, actor: User, closure: ClosureDay, now=None) -> int:
 
 def sla_sweep(*, now: datetime.datetime | None = None, batch: int = 500) -> dict[str, int]:
     """Marks tickets at risk and breached, once each, reading only those whose marks are due."""
-    from tickets import tasks
-
     now = now or timezone.now()
     counts = {"at_risk": 0, "breached": 0}
     with transaction.atomic():
@@ -594,49 +495,16 @@ def sla_sweep(*, now: datetime.datetime | None = None, batch: int = 500) -> dict
     return counts
 
 
-def target_preview(
-    organization: Organization, *, kind: str, priority: str, channel: str = TicketChannel.PORTAL, now=None
-) -> sla.Deadline:
-    """The deadline a ticket sent now would get: the form shows it before the customer submits."""
-    now = now or timezone.now()
-    ent = entitlements_for(organization, at=now)
-    return sla.resolve_deadline(ent, kind=kind, channel=channel, priority=priority, received_at=now)
-
-
-def describe_deadline(deadline: sla.Deadline, *, tz) -> str:
-    """'We answer within 4 business hours: by Tue 10:00 PT' — or why there is no target."""
-    if not deadline.has_target:
-        return deadline.note
-    import zoneinfo
-
-    pacific = deadline.due_at.astimezone(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE))
-    text = f"We answer within {describe_target(deadline.target_minutes, deadline.calendar)}: by {pacific:%a %H:%M} PT"
-    local = deadline.due_at.astimezone(tz)
-    if local.utcoffset() != pacific.utcoffset():
-        text += f" ({local:%a %H:%M %Z} your time)"
-    return text
-
-
 @transaction.atomic
 def ticket_escalate(*, ticket: Ticket, actor: User, now=None) -> bool:
     """Pages the on-call team about a Premium customer's urgent ticket; True the first time, False after."""
-    from tickets import tasks
-
     now = now or timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if not roles.is_support_staff(actor) and actor.organization != ticket.organization:
         raise PermissionDenied("You can only escalate your own organization's tickets.")
-    ent = entitlements_for(ticket.organization, at=now)
-    if not ent.premium:
-        raise ValidationError(
-            "Escalation to the on-call team is part of Premium support, which your contract does not include. "
-            "Set the priority to Urgent when you open a request: we answer within "
-            f"{describe_target(ent.targets_for(Priority.URGENT)[0].target_minutes, 'business')}."
-            if ent.targets_for(Priority.URGENT)
-            else "Escalation to the on-call team is part of Premium support, which your contract does not include."
-        )
-    if ticket.priority != Priority.URGENT or not ticket.is_open:
-        raise ValidationError("Only open, urgent tickets can be escalated to the on-call team.")
+    refusal = sla.escalation_refusal(ticket, entitlements_for(ticket.organization, at=now))
+    if refusal:
+        raise ValidationError(refusal)
     created = _alert_once(ticket, SlaAlert.Kind.ESCALATED, tasks.escalate)
     if created:
         _event(ticket, TicketEvent.Kind.ESCALATED, f"Escalated to the on-call team by {actor}.", actor=actor, now=now)

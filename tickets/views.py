@@ -1,7 +1,5 @@
 import csv
-import zoneinfo
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,8 +12,10 @@ from contracts.entitlements import entitlements_for
 from contracts.models import Priority
 from portal import roles
 from portal import services as portal_services
+from portal.decorators import staff_required
+from portal.refusals import Refusal, messages_of, refusal_to_form
 from portal.selectors import deflection_report
-from tickets import selectors, services
+from tickets import selectors, services, sla
 from tickets.forms import (
     KIND_HELP,
     PRIORITY_HELP,
@@ -30,8 +30,6 @@ from tickets.forms import (
 )
 from tickets.models import Attachment, Kind, SlaAlert, Ticket, TicketChannel
 
-PACIFIC = zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE)
-
 
 def _customer_organization(user):
     organization = user.organization
@@ -40,17 +38,14 @@ def _customer_organization(user):
     return organization
 
 
-def _errors_to_form(form, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
-
-
-def target_options(organization, *, kind: str) -> list[dict]:
+def target_options(entitlements, *, kind: str) -> list[dict]:
     """For each priority: the target and the deadline a ticket sent now would get."""
     now = timezone.now()
     options = []
-    for value, label in reversed(Priority.choices):
-        deadline = services.target_preview(organization, kind=kind, priority=value, now=now)
+    for value, label in Priority.choices:
+        deadline = sla.resolve_deadline(
+            entitlements, kind=kind, channel=TicketChannel.PORTAL, priority=value, received_at=now
+        )
         meaning, examples = PRIORITY_HELP[value]
         options.append(
             {
@@ -59,7 +54,7 @@ def target_options(organization, *, kind: str) -> list[dict]:
                 "meaning": meaning,
                 "examples": examples,
                 "deadline": deadline,
-                "text": services.describe_deadline(deadline, tz=timezone.get_current_timezone()),
+                "text": sla.deadline_sentence(deadline),
             }
         )
     return options
@@ -68,6 +63,7 @@ def target_options(organization, *, kind: str) -> list[dict]:
 @login_required
 def ticket_create(request):
     organization = _customer_organization(request.user)
+    entitlements = entitlements_for(organization)
     form = SupportRequestForm(request.POST or None, request.FILES or None, organization=organization, user=request.user)
     kind = request.POST.get("kind") or request.GET.get("kind") or Kind.QUESTION
     if kind not in Kind.values:
@@ -91,36 +87,25 @@ def ticket_create(request):
                 attachments=data["attachments"],
                 suggested_articles=visit.shown_article_ids,
             )
-        except ValidationError as error:
-            _errors_to_form(form, error)
+        except (Refusal, ValidationError) as error:
+            refusal_to_form(form, error)
         else:
             portal_services.form_visit_submit(visit=visit, ticket=ticket)
-            deadline_text = services.describe_deadline(_deadline_of(ticket), tz=timezone.get_current_timezone())
-            messages.success(request, f"Request #{ticket.pk} received. {deadline_text}")
+            messages.success(
+                request, f"Request #{ticket.pk} received. {sla.deadline_sentence(sla.deadline_of(ticket))}"
+            )
             return redirect("tickets:detail", pk=ticket.pk)
     context = {
         "form": form,
         "visit": visit,
         "organization": organization,
-        "options": target_options(organization, kind=kind),
+        "options": target_options(entitlements, kind=kind),
         "kind_help": KIND_HELP,
         "selected_kind": kind,
         "selected_priority": request.POST.get("priority") or Priority.NORMAL,
-        "entitlements": entitlements_for(organization),
+        "entitlements": entitlements,
     }
     return render(request, "tickets/ticket_form.html", context)
-
-
-def _deadline_of(ticket: Ticket):
-    from tickets.sla import Deadline
-
-    return Deadline(
-        due_at=ticket.first_response_due_at,
-        policy=ticket.sla_policy or None,
-        target_minutes=ticket.sla_target_minutes,
-        calendar=ticket.sla_calendar or None,
-        note=ticket.sla_note,
-    )
 
 
 @login_required
@@ -135,7 +120,7 @@ def target_preview(request):
         request,
         "tickets/_target_options.html",
         {
-            "options": target_options(organization, kind=kind),
+            "options": target_options(entitlements_for(organization), kind=kind),
             "selected_priority": request.GET.get("priority") or Priority.NORMAL,
         },
     )
@@ -176,8 +161,8 @@ def ticket_detail(request, pk: int):
                     attachments=form.cleaned_data["attachments"],
                     channel=TicketChannel.PORTAL,
                 )
-            except ValidationError as error:
-                _errors_to_form(form, error)
+            except (Refusal, ValidationError) as error:
+                refusal_to_form(form, error)
             else:
                 messages.success(request, "Your reply was added.")
                 return redirect("tickets:detail", pk=pk)
@@ -189,7 +174,7 @@ def ticket_detail(request, pk: int):
         "attachments": ticket.attachments.filter(public=True, comment__isnull=True),
         "form": form,
         "may_reply": may_reply,
-        "can_escalate": ent.premium and ticket.priority == Priority.URGENT and ticket.is_open,
+        "can_escalate": sla.escalation_refusal(ticket, ent) is None,
         "escalated": ticket.alerts.filter(kind=SlaAlert.Kind.ESCALATED).exists(),
     }
     return render(request, "tickets/ticket_detail.html", context)
@@ -202,7 +187,7 @@ def ticket_escalate(request, pk: int):
     try:
         created = services.ticket_escalate(ticket=ticket, actor=request.user)
     except (PermissionDenied, ValidationError) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        messages.error(request, messages_of(error))
     else:
         messages.success(
             request, "The on-call team has been paged." if created else "This ticket was already escalated."
@@ -224,23 +209,16 @@ def attachment_download(request, pk: int):
     return response
 
 
-def _staff_only(user) -> None:
-    if not roles.is_support_staff(user):
-        raise PermissionDenied
-
-
-@login_required
+@staff_required
 def queue(request):
-    _staff_only(request.user)
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     tickets = selectors.with_clock(selectors.ticket_queue(filters=filters, user=request.user)[:300])
     return render(request, "tickets/queue.html", {"tickets": tickets, "form": form})
 
 
-@login_required
+@staff_required
 def staff_detail(request, pk: int):
-    _staff_only(request.user)
     ticket = get_object_or_404(
         Ticket.objects.select_related("organization", "requester", "assignee", "engagement", "connector"), pk=pk
     )
@@ -308,15 +286,14 @@ def _staff_action(request, ticket, context):
             messages.success(request, "Priority changed; the deadline follows.")
         else:
             messages.error(request, "Unknown action.")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    except (Refusal, ValidationError) as error:
+        messages.error(request, messages_of(error))
         return None
     return redirect("tickets:staff_detail", pk=ticket.pk)
 
 
-@login_required
+@staff_required
 def reports(request):
-    _staff_only(request.user)
     rows = selectors.attainment_report()
     deflection = deflection_report()
     if request.GET.get("format") == "csv":

@@ -1,8 +1,10 @@
-"""Display helpers: minutes as hours, deadlines in the viewer's zone with their Pacific context."""
+"""Display helpers: minutes as hours, and moments in the one format people read (portal.clock)."""
 
 from decimal import Decimal
 
 from django import template
+
+from portal import clock
 
 register = template.Library()
 
@@ -43,16 +45,29 @@ def duration(delta) -> str:
 
 
 @register.filter
+def when(moment) -> str:
+    """A moment in the reader's time zone: 'Fri 27 Nov 2026, 14:45 PST'."""
+    return clock.when(moment)
+
+
+@register.filter
 def pacific(moment) -> str:
-    """A moment in Pacific time, where business hours are counted: 'Tue 27 Nov 10:00 PT'."""
-    if moment is None:
+    """A moment in the support time zone, where business hours are counted: 'Tue 01 Dec 2026, 10:00 PST'."""
+    return clock.when_support(moment)
+
+
+@register.filter
+def pacific_elsewhere(moment) -> str:
+    """The moment in the support time zone when the reader's clock shows another time; '' when they agree."""
+    if moment is None or clock.reads_as_support_time(moment):
         return ""
-    import zoneinfo
+    return clock.when_support(moment)
 
-    from django.conf import settings
 
-    local = moment.astimezone(zoneinfo.ZoneInfo(settings.SUPPORT_TIME_ZONE))
-    return f"{local:%a %d %b %H:%M} PT"
+@register.filter
+def day(value) -> str:
+    """A day: 'Fri 27 Nov 2026'."""
+    return clock.day(value)
 
 
 @register.filter

@@ -245,12 +245,12 @@ def test_refused_accepts_change_nothing(api, people, held):
 
 def test_a_refused_channel_answers_its_own_code(api, people, held, monkeypatch):
     from contracts.entitlements import entitlements_for
-    from tickets.services import ChannelRefused
+    from tickets.services import channel_refusal
 
     acme = people["alice"].organization
 
     def refuse(**kwargs):
-        raise ChannelRefused("email", entitlements_for(acme))
+        raise channel_refusal("email", entitlements_for(acme))
 
     monkeypatch.setattr(services, "ticket_open", refuse)
     before = snapshot()

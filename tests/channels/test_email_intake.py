@@ -3,6 +3,7 @@ from django.core import mail as outbox
 from django.db import OperationalError
 
 from contracts.entitlements import Entitlements
+from portal.refusals import Refusal
 from tests.channels import corpus
 from tickets.channels import mail, services, tasks
 from tickets.channels.models import InboundEmail
@@ -142,7 +143,7 @@ def test_processing_database_failure_leaves_nothing_half_written(world, monkeypa
 )
 def test_input_that_is_not_a_message_is_rejected_and_not_stored(db, settings, raw, code):
     settings.EMAIL_INBOUND_MAX_BYTES = 1000
-    with pytest.raises(services.MessageRejected) as rejected:
+    with pytest.raises(Refusal) as rejected:
         services.inbound_email_receive(raw=raw)
     assert rejected.value.code == code
     assert not InboundEmail.objects.exists()

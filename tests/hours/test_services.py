@@ -11,9 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
 from contracts import services as contract_services
+from contracts.periods import contract_year
 from hours import selectors, services
 from hours.models import HoursBalance, LedgerEntry, TimeEntry, UsageNotice
-from hours.services import HoursRefused
+from portal.refusals import Refusal
 from tickets.models import Kind, Ticket
 
 from .conftest import NOW, TERM_START, TODAY, YEAR_MINUTES, connector
@@ -71,9 +72,9 @@ def test_the_grant_is_written_once_with_the_first_debit(log, globex_ticket, glob
 # Refusals -----------------------------------------------------------------------------------------
 
 
-def refusal(call) -> HoursRefused:
+def refusal(call) -> Refusal:
     count = TimeEntry.objects.count()
-    with pytest.raises(HoursRefused) as caught:
+    with pytest.raises(Refusal) as caught:
         call()
     assert TimeEntry.objects.count() == count
     return caught.value
@@ -195,7 +196,7 @@ def test_only_an_account_manager_changes_a_locked_entry(globex_ticket, log, solu
         refusal(lambda: services.time_entry_edit(actor=solution_architect, entry=entry, minutes=90, now=NOW)).code
         == "locked"
     )
-    with pytest.raises(HoursRefused):
+    with pytest.raises(Refusal):
         services.time_entry_void(actor=solution_architect, entry=entry, now=NOW)
     edited = services.time_entry_edit(actor=account_manager, entry=entry, minutes=90, now=NOW)
     assert edited.minutes_debited == 90
@@ -263,7 +264,7 @@ def test_with_approval_the_excess_is_recorded_as_overage(small_contract, make_ti
     entry = log(ticket=ticket, minutes=40)
     rows = list(LedgerEntry.objects.filter(entry=entry).values_list("kind", "minutes"))
     assert rows == [("debit", -15), ("overage", -30)]
-    usage = selectors.year_usage(small_contract, selectors.contract_year(TERM_START, small_contract.term_end, TODAY))
+    usage = selectors.year_usage(small_contract, contract_year(TERM_START, small_contract.term_end, TODAY))
     assert (usage.allotted, usage.used, usage.remaining, usage.overage) == (60, 90, 0, 30)
     assert ledger_sum(small_contract) == -30
     # Further work past the balance is all overage.
@@ -302,7 +303,7 @@ def test_an_edit_can_use_the_minutes_it_gives_back(small_contract, make_ticket, 
 
 def test_a_refused_edit_changes_nothing(small_contract, make_ticket, log, solution_architect):
     entry = log(ticket=make_ticket(small_contract.organization), minutes=30)
-    with pytest.raises(HoursRefused):
+    with pytest.raises(Refusal):
         services.time_entry_edit(actor=solution_architect, entry=entry, minutes=120, now=NOW)
     entry.refresh_from_db()
     assert entry.minutes == 30
@@ -461,7 +462,7 @@ def test_an_account_manager_adjusts_with_a_reason(globex_contract, account_manag
     )
     services.hours_adjust(actor=account_manager, contract=globex_contract, minutes=-30, reason="Workshop prep", now=NOW)
     assert ledger_sum(globex_contract) == YEAR_MINUTES + 90
-    usage = selectors.year_usage(globex_contract, selectors.contract_year(TERM_START, globex_contract.term_end, TODAY))
+    usage = selectors.year_usage(globex_contract, contract_year(TERM_START, globex_contract.term_end, TODAY))
     assert (usage.allotted, usage.adjusted, usage.used) == (YEAR_MINUTES + 90, 90, 0)
     with pytest.raises(ValidationError):
         services.hours_adjust(actor=account_manager, contract=globex_contract, minutes=60, reason=" ", now=NOW)
@@ -472,7 +473,7 @@ def test_an_account_manager_adjusts_with_a_reason(globex_contract, account_manag
 
 
 def test_an_adjustment_cannot_overdraw(small_contract, account_manager):
-    with pytest.raises(HoursRefused) as caught:
+    with pytest.raises(Refusal) as caught:
         services.hours_adjust(actor=account_manager, contract=small_contract, minutes=-90, reason="x", now=NOW)
     assert caught.value.code == "allotment_exhausted"
 
@@ -547,7 +548,7 @@ def test_the_usage_task_is_idempotent(ten_hours, make_ticket, log):
 
     log(ticket=make_ticket(ten_hours.organization), minutes=480)
     mail.outbox.clear()
-    with mock.patch("hours.services.timezone.now", return_value=NOW):
+    with mock.patch("hours.services.notices.timezone.now", return_value=NOW):
         assert tasks.usage_notices_check.run(ten_hours.pk, "2026-08-19") == 1
         assert tasks.usage_notices_check.run(ten_hours.pk, "2026-08-19") == 0
     assert len(mail.outbox) == 1
@@ -604,13 +605,15 @@ def test_allotment_used_minutes_reads_the_ledger(globex_contract, globex_ticket,
 
 def _slow_debit(delay: float):
     """Widens the window between reading the balance and writing the debit, so a missing lock would show."""
-    original = services._debit
+    from hours.services import ledger
+
+    original = ledger.debit
 
     def slow(balance, *args, **kwargs):
         time.sleep(delay)
         return original(balance, *args, **kwargs)
 
-    return mock.patch("hours.services._debit", side_effect=slow)
+    return mock.patch("hours.services.ledger.debit", side_effect=slow)
 
 
 def _run_threads(count: int, work) -> list:
@@ -621,7 +624,7 @@ def _run_threads(count: int, work) -> list:
         try:
             barrier.wait()
             results.append(work(index))
-        except HoursRefused as error:
+        except Refusal as error:
             results.append(error.code)
         finally:
             connection.close()

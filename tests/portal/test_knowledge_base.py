@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from portal.demo import seed_accounts, seed_articles
 from portal.models import Article, ArticleVote, Category
+from portal.refusals import Refusal
 from portal.selectors import article_search, search_terms
-from portal.services import ArticleError, article_save, article_vote, markdown_render, tags_normalize
+from portal.services import article_save, article_vote, markdown_render, tags_normalize
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +140,7 @@ def test_same_title_gets_a_distinct_slug(write):
 
 
 def test_reserved_slugs_are_refused(write):
-    with pytest.raises(ArticleError, match="reserved"):
+    with pytest.raises(Refusal, match="reserved"):
         write("Anything", slug="new")
     assert write("New").slug == "new-article"
 

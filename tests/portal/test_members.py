@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import Invitation, Membership, User, hash_invitation_key
+from portal.refusals import Refusal
 from portal.services import (
-    MembershipError,
     invitation_accept,
     invitation_create,
     membership_change_role,
@@ -84,7 +84,7 @@ def test_admins_cannot_invite_into_another_organization(alice, globex):
 
 
 def test_an_address_with_an_account_is_refused(alice, acme, gina):
-    with pytest.raises(MembershipError) as refused:
+    with pytest.raises(Refusal) as refused:
         invitation_create(actor=alice, organization=acme, email="GINA@globex.test", role="member")
     assert refused.value.code == "account_exists"
     assert refused.value.message.startswith("gina@globex.test already has an account.")
@@ -212,7 +212,7 @@ def test_an_invitation_of_another_organization_joins_that_organization(client, i
 def test_invitation_accept_refuses_a_different_address(invite, alice, acme, make_user):
     invitation = invite(alice, acme)
     stranger = make_user("stranger@example.test")
-    with pytest.raises(MembershipError, match="This invitation is for carol@acme.test."):
+    with pytest.raises(Refusal, match="This invitation is for carol@acme.test."):
         invitation_accept(invitation=invitation, user=stranger)
     assert not Membership.objects.filter(user=stranger).exists()
 
@@ -327,12 +327,12 @@ def test_revoking_an_invitation_kills_its_link(client, invite, alice, acme):
 
 
 def test_the_last_admin_cannot_demote_or_remove_themself(client, alice, bob):
-    with pytest.raises(MembershipError) as refused:
+    with pytest.raises(Refusal) as refused:
         membership_change_role(actor=alice, membership=alice.membership, role="member")
     assert refused.value.message == (
         "Alice Acme is the only administrator of Acme Outfitters: make someone else an administrator first."
     )
-    with pytest.raises(MembershipError, match="only administrator"):
+    with pytest.raises(Refusal, match="only administrator"):
         membership_remove(actor=alice, membership=alice.membership)
     client.force_login(alice)
     page = client.post(

@@ -21,12 +21,12 @@ def test_ticket_dates_follow_the_viewers_time_zone_with_pacific_context(client, 
     customer.save()
     client.force_login(customer)
     page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
-    assert "Tue 01 Dec, 20:00 CET" in page
-    assert "Tue 01 Dec 11:00 PT, business hours" in page
+    assert "Tue 01 Dec 2026, 20:00 CET" in page
+    assert "Tue 01 Dec 2026, 11:00 PST, business hours" in page
     customer.time_zone = "Asia/Tokyo"
     customer.save()
     page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
-    assert "Wed 02 Dec, 04:00 JST" in page
+    assert "Wed 02 Dec 2026, 04:00 JST" in page
 
 
 def test_api_answers_in_utc_whatever_the_profile(enterprise, time_machine):

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from portal.refusals import Refusal
 from tests.tickets.conftest import pt
 from tickets import services
 from tickets.models import ClosureDay, SlaAlert, Ticket, TicketEvent
@@ -300,7 +301,7 @@ def test_receipt_and_team_mails(enterprise, django_capture_on_commit_callbacks):
         )
     receipt = next(m for m in mail.outbox if m.to == [customer.email])
     assert receipt.subject == f"[#{ticket.reference}] We received your request: Sync stopped"
-    assert "We will answer within 8 business hours: by Tue 01 Dec 2026, 16:00 Pacific time." in receipt.body
+    assert "We answer within 8 business hours: by Tue 01 Dec 2026, 16:00 PST." in receipt.body
     assert receipt.extra_headers["Auto-Submitted"] == "auto-generated"
     assert receipt.reply_to == [f"support+{ticket.reference}@demo.test"]
     assert f"/tickets/{ticket.pk}/" in receipt.body
@@ -353,7 +354,7 @@ def test_status_transitions_are_checked(ticket, support_engineer):
 
 def test_customer_cannot_reply_to_closed_ticket(ticket, enterprise, support_engineer):
     services.ticket_change_status(ticket=ticket, actor=support_engineer, status="closed")
-    with pytest.raises(ValidationError, match="closed"):
+    with pytest.raises(Refusal, match="closed"):
         services.comment_add(ticket=ticket, author=enterprise[1], body="hello?")
 
 

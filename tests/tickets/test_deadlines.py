@@ -242,10 +242,10 @@ def test_sla_due_command_explains(enterprise_premium, capsys):
     organization, _ = enterprise_premium
     call_command("sla_due", "--org", organization.name, "--priority", "urgent", "--at", "2026-11-25T16:00:00-08:00")
     out = capsys.readouterr().out
-    assert "Enterprise: 4 business hours → due Fri 2026-11-27 08:00 PST (later)" in out
-    assert "closed all day: Thu 2026-11-26 (holiday)" in out
-    assert "Premium: 30 minutes → due Wed 2026-11-25 16:30 PST (wins)" in out
-    assert "Deadline: Wed 2026-11-25 16:30 PST, set by Premium (30 minutes)" in out
+    assert "Enterprise: 4 business hours → due Fri 27 Nov 2026, 08:00 PST (later)" in out
+    assert "closed all day: Thu 26 Nov 2026 (holiday)" in out
+    assert "Premium: 30 minutes → due Wed 25 Nov 2026, 16:30 PST (wins)" in out
+    assert "Deadline: Wed 25 Nov 2026, 16:30 PST, set by Premium (30 minutes)" in out
 
 
 def test_sla_due_command_errors(enterprise):

@@ -50,8 +50,8 @@ def test_form_shows_each_priority_with_its_meaning_and_deadline(client, enterpri
     page = client.get(reverse("tickets:create")).content.decode()
     assert "no way around it" in page  # urgent's meaning
     assert "How-to questions" in page  # low's examples
-    assert "We answer within 4 business hours: by Tue 12:00 PT" in page
-    assert "We answer within 8 business hours: by Tue 16:00 PT" in page
+    assert "We answer within 4 business hours: by Tue 01 Dec 2026, 12:00 PST." in page
+    assert "We answer within 8 business hours: by Tue 01 Dec 2026, 16:00 PST." in page
 
 
 def test_form_preview_for_a_kind_without_target(client, standard):
@@ -81,7 +81,7 @@ def test_submit_form_creates_ticket_and_confirms_deadline(client, enterprise, ti
     assert ticket.channel == "portal" and ticket.priority == "urgent"
     assert ticket.suggested_articles == []
     assert ticket.attachments.get().filename == "log.txt"
-    assert f"Request #{ticket.pk} received. We answer within 4 business hours: by Tue 12:00 PT" in (
+    assert f"Request #{ticket.pk} received. We answer within 4 business hours: by Tue 01 Dec 2026, 12:00 PST." in (
         response.content.decode()
     )
 

@@ -8,16 +8,14 @@ through the same services as the pages.
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from contracts.api import OrganizationRefSerializer
 from portal import roles
-from portal.api import ServiceErrorsMixin, UserRefSerializer, refusal_response
+from portal.api import UserRefSerializer, refusal_response
 from portal.models import Organization, User
 from tickets.channels import mail, services
 from tickets.channels.models import InboundEmail
-from tickets.services import ChannelRefused
 
 MAX_HEADERS = 200  # as many as the page shows
 
@@ -143,9 +141,7 @@ class AcceptSerializer(serializers.Serializer):
         return attrs
 
 
-class InboundEmailViewSet(
-    ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class InboundEmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Every email received, newest first: staff filter by `status` (e.g. quarantined, refused) and `reason_code`,
     then accept a held message into an organization (a ticket opens) or discard it (the original stays)."""
 
@@ -184,10 +180,7 @@ class InboundEmailViewSet(
         email = self.get_object()
         body = AcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.inbound_email_accept(email=email, actor=request.user, **body.validated_data)
-        except ChannelRefused as refused:
-            raise ValidationError({"code": "channel_refused", "detail": str(refused)}) from refused
+        services.inbound_email_accept(email=email, actor=request.user, **body.validated_data)
         return Response(InboundEmailSerializer(self._fresh(email)).data)
 
     def _fresh(self, email: InboundEmail) -> InboundEmail:

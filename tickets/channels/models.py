@@ -4,8 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["InboundEmail", "SlackEvent", "SlackThread"]
-
 
 class InboundEmail(models.Model):
     """One message as it arrived (raw bytes, kept for good), and what became of it."""
@@ -65,6 +63,7 @@ class InboundEmail(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "tickets_inboundemail"  # made when these models lived in the tickets app
         ordering = ["-received_at", "-pk"]
 
     def __str__(self) -> str:
@@ -119,6 +118,7 @@ class SlackEvent(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "tickets_slackevent"
         ordering = ["-received_at", "-pk"]
         indexes = [models.Index(fields=["channel", "thread_ts"], name="slackevent_thread")]
 
@@ -144,11 +144,8 @@ class SlackThread(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "tickets_slackthread"
         constraints = [models.UniqueConstraint(fields=["channel_id", "thread_ts"], name="one_ticket_per_slack_thread")]
 
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.thread_ts} → #{self.ticket_id}"
-
-
-# The worker loads models, not views: importing the tasks here registers them wherever Django runs.
-from tickets.channels import tasks as _tasks  # noqa: E402, F401 -- see the comment above

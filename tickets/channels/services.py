@@ -19,10 +19,11 @@ from contracts.entitlements import entitlements_for
 from contracts.models import SlackChannel
 from portal import roles
 from portal.models import Organization, User
+from portal.refusals import Refusal, messages_of
 from tickets.channels import mail, slack
 from tickets.channels.models import InboundEmail, SlackEvent, SlackThread
 from tickets.models import Status, Ticket, TicketChannel, TicketEvent, ticket_pk_from_reference
-from tickets.services import ChannelRefused, can_reply, channel_refusal_message, comment_add, ticket_open
+from tickets.services import CHANNEL_REFUSED, can_reply, channel_refusal, comment_add, ticket_open
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +32,6 @@ TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
 DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 NO_TEXT = "(The message had no text.)"
 NO_TEXT_ATTACHMENTS = "(The message had no text; see the attachments.)"
-
-
-class MessageRejected(Exception):
-    """Input that cannot be stored as a message at all (empty, or over the size limit); the sender is told."""
-
-    def __init__(self, code: str, message: str):
-        self.code = code
-        super().__init__(message)
 
 
 class SlackUnavailable(OSError):
@@ -73,7 +66,7 @@ class Intake:
 def inbound_email_receive(*, raw: bytes, source: str = InboundEmail.Source.MAILGATE, now=None) -> Intake:
     """Stores the message (its own transaction), then processes it; a message seen before creates nothing new.
 
-    Raises MessageRejected for input that is not a message, and the database's OperationalError when it
+    Raises a Refusal (`empty`, `too_large`) for input that is not a message, and the database's OperationalError when it
     is away (the message was then not stored, or stored and left for the retry to process).
     """
     email, created = inbound_email_store(raw=raw, source=source, now=now)
@@ -88,10 +81,10 @@ def inbound_email_store(
 ) -> tuple[InboundEmail, bool]:
     """Keeps the raw message with its Message-ID in its own transaction: (row, created)."""
     if not raw or not raw.strip():
-        raise MessageRejected("empty", "The input is empty: there is no message to store.")
+        raise Refusal("empty", "The input is empty: there is no message to store.")
     limit = max_message_bytes()
     if len(raw) > limit:
-        raise MessageRejected(
+        raise Refusal(
             "too_large", f"The message is {mail.size_text(len(raw))}, over the {mail.size_text(limit)} limit."
         )
     try:
@@ -284,13 +277,13 @@ def _compose(text: str, body: mail.Body, notes: list[str], files: list) -> str:
     return text.strip("\n")
 
 
-def _refuse(email: InboundEmail, refused: ChannelRefused) -> None:
+def _refuse(email: InboundEmail, refused: Refusal, organization: Organization) -> None:
     from tickets.channels import tasks
 
     email.status = InboundEmail.Status.REFUSED
-    email.reason_code = "channel_refused"
-    email.reason = str(refused)[:500]
-    email.organization = refused.entitlements.organization
+    email.reason_code = CHANNEL_REFUSED
+    email.reason = refused.message[:500]
+    email.organization = organization
     email_id = email.pk
     transaction.on_commit(lambda: tasks.email_refusal_reply.delay(email_id), robust=True)
 
@@ -321,8 +314,10 @@ def _email_new_ticket(email: InboundEmail, message, *, user: User) -> None:
             attachments=files,
             now=email.received_at,
         )
-    except ChannelRefused as refused:
-        _refuse(email, refused)
+    except Refusal as refused:
+        if refused.code != CHANNEL_REFUSED:
+            raise
+        _refuse(email, refused, user.organization)
         return
     _done(email, InboundEmail.Status.TICKET_CREATED, "new_ticket", f"Opened ticket #{ticket.pk}.", ticket=ticket)
 
@@ -338,7 +333,7 @@ def _email_reply(email: InboundEmail, message, *, user: User, ticket: Ticket) ->
     if not is_staff:
         ent = entitlements_for(ticket.organization, at=email.received_at)
         if not ent.allows(TicketChannel.EMAIL):
-            _refuse(email, ChannelRefused(TicketChannel.EMAIL, ent))
+            _refuse(email, channel_refusal(TicketChannel.EMAIL, ent), ticket.organization)
             return
     try:
         comment = comment_add(
@@ -354,8 +349,8 @@ def _email_reply(email: InboundEmail, message, *, user: User, ticket: Ticket) ->
     except PermissionDenied as exc:
         _quarantine(email, "not_allowed", f"{user.email} may not add to ticket #{ticket.pk}: {exc}")
         return
-    except ValidationError as exc:
-        _quarantine(email, "rejected", f"Ticket #{ticket.pk} refused the reply: {' '.join(exc.messages)}")
+    except (Refusal, ValidationError) as exc:
+        _quarantine(email, "rejected", f"Ticket #{ticket.pk} refused the reply: {messages_of(exc)}")
         return
     if is_staff:
         _done(email, InboundEmail.Status.COMMENT_ADDED, "staff_reply", f"Staff reply on #{ticket.pk}.", ticket=ticket)
@@ -376,8 +371,10 @@ def _email_follow_up(email: InboundEmail, *, user: User, closed: Ticket, text: s
             attachments=files,
             now=email.received_at,
         )
-    except ChannelRefused as refused:
-        _refuse(email, refused)
+    except Refusal as refused:
+        if refused.code != CHANNEL_REFUSED:
+            raise
+        _refuse(email, refused, closed.organization)
         return
     _done(
         email,
@@ -600,7 +597,7 @@ def _slack_decide(event: SlackEvent, *, now) -> None:
     event.organization = organization
     entitlements = entitlements_for(organization, at=now)
     if not entitlements.allows(TicketChannel.SLACK):
-        _slack_refuse(event, channel_refusal_message(TicketChannel.SLACK, entitlements))
+        _slack_refuse(event, channel_refusal(TicketChannel.SLACK, entitlements).message)
         return
     text = slack.message_text(inner) or slack.NO_TEXT
     label = f"Slack user {event.user}" if event.user else "Slack user"
@@ -636,8 +633,10 @@ def _slack_decide(event: SlackEvent, *, now) -> None:
             channel=TicketChannel.SLACK,
             now=now,
         )
-    except ChannelRefused as refused:
-        _slack_refuse(event, str(refused))
+    except Refusal as refused:
+        if refused.code != CHANNEL_REFUSED:
+            raise
+        _slack_refuse(event, refused.message)
         return
     if thread is None:
         SlackThread.objects.create(channel_id=event.channel, thread_ts=event.thread_root, ticket=ticket, created_at=now)

@@ -1,8 +1,4 @@
-"""Thin Celery wrappers for the intake channels' answers: take ids, fetch again, safe to retry.
-
-Imported by tickets.channels.models, so the worker registers them (it autodiscovers tickets.tasks only).
-Nothing is imported at module level beyond Celery: models import this module while apps load.
-"""
+"""Thin Celery wrappers for the intake channels' answers: take ids, fetch again, safe to retry."""
 
 from celery import shared_task
 

@@ -7,8 +7,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,12 +15,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from portal import roles
+from portal.decorators import staff_required
 from portal.models import User
+from portal.refusals import Refusal, messages_of, refusal_to_form
 from tickets.channels import mail, services, slack
 from tickets.channels.forms import AcceptForm
 from tickets.channels.models import InboundEmail, SlackEvent
-from tickets.services import ChannelRefused
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +61,9 @@ def email_inbound(request):
         return JsonResponse({"error": "Send the raw message as message/rfc822."}, status=415)
     try:
         intake = services.inbound_email_receive(raw=raw, source=InboundEmail.Source.HTTP)
-    except services.MessageRejected as rejected:
+    except Refusal as rejected:
         status = 413 if rejected.code == "too_large" else 400
-        return JsonResponse({"error": str(rejected)}, status=status)
+        return JsonResponse({"error": rejected.message}, status=status)
     except services.TRANSIENT_DB_ERRORS as exc:
         logger.error("Inbound email not stored, the database is unavailable: %s", exc)
         response = JsonResponse({"error": "The database is unavailable; send the message again later."}, status=503)
@@ -114,14 +113,8 @@ def slack_events(request):
 # Staff pages -----------------------------------------------------------------------------------
 
 
-def _staff_only(user) -> None:
-    if not roles.is_support_staff(user):
-        raise PermissionDenied
-
-
-@login_required
+@staff_required
 def quarantine(request):
-    _staff_only(request.user)
     stuck = Q(status=InboundEmail.Status.RECEIVED, received_at__lte=timezone.now() - STUCK_AFTER)
     emails = (
         InboundEmail.objects.filter(Q(status__in=InboundEmail.NEEDS_REVIEW) | stuck)
@@ -141,9 +134,8 @@ def _accept_initial(email: InboundEmail) -> dict:
     return {"organization": organization, "requester": requester, "subject": email.subject or "(no subject)"}
 
 
-@login_required
+@staff_required
 def email_detail(request, pk: int):
-    _staff_only(request.user)
     email = get_object_or_404(InboundEmail, pk=pk)
     form = AcceptForm(initial=_accept_initial(email))
     return _render_detail(request, email, form)
@@ -165,10 +157,9 @@ def _render_detail(request, email: InboundEmail, form: AcceptForm, status: int =
     return render(request, "channels/email_detail.html", context, status=status)
 
 
-@login_required
+@staff_required
 @require_POST
 def email_accept(request, pk: int):
-    _staff_only(request.user)
     email = get_object_or_404(InboundEmail.objects.defer("raw"), pk=pk)
     form = AcceptForm(request.POST)
     if form.is_valid():
@@ -180,10 +171,8 @@ def email_accept(request, pk: int):
                 requester=form.cleaned_data["requester"],
                 subject=form.cleaned_data["subject"],
             )
-        except ChannelRefused as refused:
-            form.add_error(None, str(refused))
-        except ValidationError as exc:
-            form.add_error(None, " ".join(exc.messages))
+        except (Refusal, ValidationError) as error:
+            refusal_to_form(form, error)
         else:
             messages.success(request, f"Ticket #{ticket.pk} opened for {ticket.organization} from the message.")
             return redirect("channels:quarantine")
@@ -191,24 +180,22 @@ def email_accept(request, pk: int):
     return _render_detail(request, email, form, status=400)
 
 
-@login_required
+@staff_required
 @require_POST
 def email_discard(request, pk: int):
-    _staff_only(request.user)
     email = get_object_or_404(InboundEmail.objects.defer("raw"), pk=pk)
     try:
         services.inbound_email_discard(email=email, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except ValidationError as error:
+        messages.error(request, messages_of(error))
     else:
         messages.success(request, "Message discarded; the original stays on record.")
     return redirect("channels:quarantine")
 
 
-@login_required
+@staff_required
 def email_raw(request, pk: int):
     """The original message as a download (never rendered in the browser)."""
-    _staff_only(request.user)
     email = get_object_or_404(InboundEmail, pk=pk)
     response = HttpResponse(email.raw_bytes, content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="message-{email.pk}.eml"'
@@ -216,9 +203,8 @@ def email_raw(request, pk: int):
     return response
 
 
-@login_required
+@staff_required
 def slack_detail(request, pk: int):
-    _staff_only(request.user)
     event = get_object_or_404(SlackEvent.objects.select_related("organization", "ticket"), pk=pk)
     context = {
         "event": event,
@@ -228,10 +214,9 @@ def slack_detail(request, pk: int):
     return render(request, "channels/slack_detail.html", context)
 
 
-@login_required
+@staff_required
 @require_POST
 def slack_dismiss(request, pk: int):
-    _staff_only(request.user)
     event = get_object_or_404(SlackEvent, pk=pk)
     services.slack_event_dismiss(event=event, actor=request.user)
     messages.success(request, "Slack message marked as reviewed.")

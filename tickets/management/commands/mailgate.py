@@ -10,6 +10,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from portal.refusals import Refusal
 from tickets.channels import services
 from tickets.channels.models import InboundEmail
 
@@ -39,8 +40,8 @@ class Command(BaseCommand):
             stream = options.get("stdin") or sys.stdin.buffer
             raw = stream.read(services.max_message_bytes() + 1)
             intake = services.inbound_email_receive(raw=raw, source=InboundEmail.Source.MAILGATE)
-        except services.MessageRejected as rejected:
-            raise CommandError(str(rejected), returncode=EX_DATAERR) from rejected
+        except Refusal as rejected:
+            raise CommandError(rejected.message, returncode=EX_DATAERR) from rejected
         except services.TRANSIENT_DB_ERRORS as exc:
             raise CommandError(
                 f"The message could not be stored: the database is unavailable ({type(exc).__name__}: "

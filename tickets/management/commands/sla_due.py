@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from contracts.entitlements import entitlements_for
 from contracts.models import Priority
+from portal import clock
 from portal.models import Organization
 from tickets import sla
 from tickets.models import Kind, TicketChannel
@@ -38,11 +39,12 @@ class Command(BaseCommand):
         else:
             received = timezone.now()
         ent = entitlements_for(organization, at=received)
-        if channel == TicketChannel.EMAIL:
-            priority = Priority.NORMAL
+        priority = sla.intake_priority(channel, priority)
         deadline = sla.resolve_deadline(ent, kind=kind, channel=channel, priority=priority, received_at=received)
         tier = f"{ent.tier.title()}{' + Premium' if ent.premium else ''}" if ent.tier else "no active contract"
         self.stdout.write(f"{organization}: {tier}")
-        self.stdout.write(f"Received {sla._fmt(received)}: {kind.replace('_', ' ')} via {channel}, {priority} priority")
+        self.stdout.write(
+            f"Received {clock.when_support(received)}: {kind.replace('_', ' ')} via {channel}, {priority} priority"
+        )
         for line in sla.explain(deadline):
             self.stdout.write(line)

@@ -1,4 +1,4 @@
-"""First-response deadlines: the only code that decides when a ticket is due, and why.
+"""The deadline a ticket gets when it arrives, and how a deadline maps onto a ticket's fields.
 
 A deadline comes from the organization's entitlements (contracts.entitlements), the ticket's kind,
 channel and priority, and the moment it was received. Where the tier's business-hours target and
@@ -8,12 +8,10 @@ Premium's 24/7 target both apply, the earliest deadline wins.
 import datetime
 from dataclasses import dataclass, field
 
-from contracts.entitlements import Entitlements
-from contracts.models import CalendarKind, Tier, describe_target
+from contracts.entitlements import Entitlements, TargetRule
+from contracts.models import Priority, ResponseTarget, TargetSource, Tier, describe_target
 from tickets.calendars import calendar_for
-from tickets.models import Kind, TicketChannel
-
-POLICY_LABELS = {"standard": "Standard", "enterprise": "Enterprise", "premium": "Premium"}
+from tickets.models import Kind, Ticket, TicketChannel
 
 
 @dataclass(frozen=True)
@@ -28,6 +26,10 @@ class Candidate:
     @property
     def describe(self) -> str:
         return describe_target(self.target_minutes, self.calendar)
+
+    @property
+    def label(self) -> str:
+        return TargetSource(self.policy).label
 
     def as_json(self) -> dict:
         return {"policy": self.policy, "target_minutes": self.target_minutes, "calendar": self.calendar}
@@ -50,8 +52,17 @@ class Deadline:
     def has_target(self) -> bool:
         return self.due_at is not None
 
+    @property
+    def policy_label(self) -> str:
+        return TargetSource(self.policy).label if self.policy else ""
+
     def describe(self) -> str:
         return describe_target(self.target_minutes, self.calendar) if self.has_target else "no response target"
+
+
+def intake_priority(channel: str, priority: str) -> str:
+    """The priority a ticket arriving through `channel` gets: a direct email is always Normal (SPEC)."""
+    return Priority.NORMAL if channel == TicketChannel.EMAIL else priority
 
 
 def no_target_reason(entitlements: Entitlements, *, kind: str, channel: str) -> str | None:
@@ -90,7 +101,7 @@ def candidates_at(rules, start: datetime.datetime, changes=None) -> list[Candida
 
 def earliest(candidates: list[Candidate]) -> Candidate:
     # On a tie the tier's own policy is named: it was met without the add-on's help.
-    return min(candidates, key=lambda c: (c.due_at, c.policy == "premium"))
+    return min(candidates, key=lambda c: (c.due_at, c.policy == TargetSource.PREMIUM))
 
 
 def deadline_from_candidates(
@@ -99,10 +110,10 @@ def deadline_from_candidates(
     winner = earliest(candidates)
     calendar = calendar_for(winner.calendar, changes)
     if not note:
-        note = f"{POLICY_LABELS[winner.policy]} target of {winner.describe}"
+        note = f"{winner.label} target of {winner.describe}"
         others = [c for c in candidates if c is not winner]
         if others:
-            note += " wins over " + ", ".join(f"{POLICY_LABELS[c.policy]} ({c.describe})" for c in others)
+            note += " wins over " + ", ".join(f"{c.label} ({c.describe})" for c in others)
     return Deadline(
         due_at=winner.due_at,
         policy=winner.policy,
@@ -128,36 +139,41 @@ def resolve_deadline(
     return deadline_from_candidates(candidates_at(rules, received_at, changes), start=received_at, changes=changes)
 
 
-def explain(deadline: Deadline, *, changes=None) -> list[str]:
-    """Lines for people: each policy, its target and deadline, the winner, and the closed time skipped."""
-    if not deadline.has_target:
-        return [f"No deadline. {deadline.note}"]
-    lines = []
-    for c in deadline.candidates:
-        mark = "wins" if c.due_at == deadline.due_at and c.policy == deadline.policy else "later"
-        lines.append(f"{POLICY_LABELS[c.policy]}: {c.describe} → due {_fmt(c.due_at)} ({mark})")
-        if c.calendar == CalendarKind.BUSINESS:
-            calendar = calendar_for(c.calendar, changes)
-            closed = calendar.closed_time(deadline.clock_start, c.due_at)
-            if closed:
-                lines.append(f"    closed time skipped: {_hours(closed)}")
-            for day in calendar.closed_days(deadline.clock_start, c.due_at):
-                lines.append(f"    closed all day: {day.day:%a %Y-%m-%d} ({day.reason})")
-    lines.append(f"Deadline: {_fmt(deadline.due_at)}, set by {POLICY_LABELS[deadline.policy]} ({deadline.describe()})")
-    if deadline.at_risk_at:
-        lines.append(f"At risk from: {_fmt(deadline.at_risk_at)} (75% of the target elapsed)")
-    return lines
+# A deadline on a ticket's fields -------------------------------------------------------------------
 
 
-def _fmt(moment: datetime.datetime) -> str:
-    from zoneinfo import ZoneInfo
+def apply_deadline(ticket: Ticket, deadline: Deadline) -> None:
+    """Writes a deadline onto the ticket's snapshot fields (the caller saves)."""
+    ticket.first_response_due_at = deadline.due_at
+    ticket.at_risk_due_at = deadline.at_risk_at
+    ticket.sla_policy = deadline.policy or ""
+    ticket.sla_target_minutes = deadline.target_minutes
+    ticket.sla_calendar = deadline.calendar or ""
+    ticket.sla_clock_start = deadline.clock_start
+    ticket.sla_candidates = [c.as_json() for c in deadline.candidates]
+    ticket.sla_note = deadline.note[:300]
 
-    from django.conf import settings
 
-    return moment.astimezone(ZoneInfo(settings.SUPPORT_TIME_ZONE)).strftime("%a %Y-%m-%d %H:%M %Z")
+def deadline_of(ticket: Ticket) -> Deadline:
+    """The deadline a ticket holds, read back from its snapshot."""
+    return Deadline(
+        due_at=ticket.first_response_due_at,
+        policy=ticket.sla_policy or None,
+        target_minutes=ticket.sla_target_minutes,
+        calendar=ticket.sla_calendar or None,
+        clock_start=ticket.sla_clock_start,
+        at_risk_at=ticket.at_risk_due_at,
+        note=ticket.sla_note,
+    )
 
 
-def _hours(delta: datetime.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+def snapshot_rules(ticket: Ticket, priority: str) -> list[TargetRule]:
+    """The policies the ticket was given when it arrived, with the targets table's value for `priority`.
+
+    A ticket keeps its policies: a contract ended or changed since does not take its target away.
+    """
+    sources = [c["policy"] for c in ticket.sla_candidates]
+    return [
+        TargetRule(source=t.source, priority=t.priority, target_minutes=t.target_minutes, calendar=t.calendar)
+        for t in ResponseTarget.objects.filter(source__in=sources, priority=priority)
+    ]

@@ -1,0 +1,90 @@
+"""Usage notices: the account manager and the customer's admins are told once at 75%, 90% and 100% use."""
+
+import datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from contracts.entitlements import entitlements_for
+from contracts.models import Contract
+from contracts.periods import contract_year
+from hours.models import HoursBalance, UsageNotice
+from hours.selectors import year_usage
+from hours.services import ledger
+from portal import clock
+from portal.models import Organization
+
+
+def _recipients(organization: Organization) -> list[str]:
+    addresses = [u.email for u in organization.admins().filter(is_active=True)]
+    manager = organization.account_manager
+    if manager is not None and manager.is_active:
+        addresses.append(manager.email)
+    return sorted(set(addresses))
+
+
+@transaction.atomic
+def usage_notices_check(*, contract: Contract, period_start: datetime.date, now=None) -> int:
+    """Tells the AM and the customer's admins once when a contract year passes 75%, 90% and 100% use."""
+    now = now or timezone.now()
+    period = contract_year(contract.term_start, contract.term_end, period_start)
+    if period is None:
+        return 0
+    usage = year_usage(contract, period)
+    if usage is None or usage.allotted <= 0:
+        return 0
+    reached = [t for t in UsageNotice.THRESHOLDS if usage.used * 100 >= t * usage.allotted]
+    created = []
+    for threshold in reached:
+        notice, is_new = UsageNotice.objects.get_or_create(
+            contract=contract,
+            period_start=period.start,
+            threshold=threshold,
+            defaults={"used_minutes": usage.used, "allotted_minutes": usage.allotted, "created_at": now},
+        )
+        if is_new:
+            created.append(notice)
+    if not created:
+        return 0
+    highest = max(n.threshold for n in created)
+    organization = contract.organization
+    recipients = _recipients(organization)
+    context = {
+        "organization": organization,
+        "threshold": highest,
+        "usage": usage,
+        "period": period,
+        "url": settings.SITE_URL + reverse("hours:statement"),
+    }
+    if recipients:
+        send_mail(
+            render_to_string("hours/email/usage_notice_subject.txt", context).strip(),
+            render_to_string("hours/email/usage_notice.txt", context),
+            None,
+            recipients,
+        )
+    UsageNotice.objects.filter(pk__in=[n.pk for n in created]).update(sent_at=now, recipients=recipients)
+    return len(created)
+
+
+def usage_notices_sweep(*, now=None) -> int:
+    """For every contract in force: writes the current year's grant if due, then sends any notice due."""
+    now = now or timezone.now()
+    today = clock.support_today(now)
+    sent = 0
+    recent = today - datetime.timedelta(days=settings.HOURS_LOCK_DAYS + 1)
+    for contract in Contract.objects.active(on=today).select_related("organization"):
+        ent = entitlements_for(contract.organization, at=clock.support_noon(today))
+        if ent.allotment is None or ent.contract.pk != contract.pk:
+            continue
+        with transaction.atomic():
+            ledger.lock_year(contract=contract, allotment=ent.allotment, now=now)
+        sent += usage_notices_check(contract=contract, period_start=ent.allotment.period_start, now=now)
+    # Late entries (within the lock window) can still push a year that has just ended over a threshold.
+    for balance in HoursBalance.objects.filter(engagement__isnull=True, period_end__gte=recent, period_end__lt=today):
+        sent += usage_notices_check(contract=balance.contract, period_start=balance.period_start, now=now)
+    return sent
