@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from config.api import SlugRefField, visible_organizations
 from contracts import services
-from contracts.entitlements import entitlements_for
+from contracts.entitlements import entitlements_for, entitlements_for_many
 from contracts.models import (
     AddOn,
     CalendarKind,
@@ -76,11 +76,15 @@ class ContractSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "organization"]
 
     def _entitlements(self, contract):
-        cache = self.context.setdefault("_entitlements", {})
-        if contract.pk not in cache:
-            ent = entitlements_for(contract.organization)
-            cache[contract.pk] = ent if ent.contract and ent.contract.pk == contract.pk else None
-        return cache[contract.pk]
+        """The organization's entitlements when this contract is the one in force; None otherwise.
+
+        A list passes every organization's entitlements in the context (`entitlements_for_many`).
+        """
+        known = self.context.setdefault("entitlements", {})
+        if contract.organization_id not in known:
+            known[contract.organization_id] = entitlements_for(contract.organization)
+        ent = known[contract.organization_id]
+        return ent if ent.contract and ent.contract.pk == contract.pk else None
 
     @extend_schema_field(serializers.ChoiceField(choices=Tier.choices))
     def get_tier(self, contract) -> str:
@@ -136,6 +140,14 @@ class ContractViewSet(
             .prefetch_related(Prefetch("add_ons", queryset=AddOn.objects.order_by("kind")), "connectors")
             .order_by("pk")
         )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {
+            **self.get_serializer_context(),
+            "entitlements": entitlements_for_many({c.organization for c in page}),
+        }
+        return self.get_paginated_response(self.get_serializer_class()(page, many=True, context=context).data)
 
     @extend_schema(description="Change a contract. Account managers and admins only.")
     def partial_update(self, request, *args, **kwargs):

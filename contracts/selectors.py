@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 from django.utils.text import capfirst
 
-from contracts.models import AddOn, Connector, Contract
+from contracts.models import AddOn, Connector, Contract, Priority, describe_target
 from portal.models import Organization
 
 
@@ -106,3 +106,18 @@ def organizations_with_contracts() -> QuerySet[Organization]:
             queryset=Contract.objects.prefetch_related("add_ons", "connectors").order_by("-term_start"),
         )
     ).order_by("name")
+
+
+def entitlement_summary(entitlements) -> dict:
+    """What pages show of entitlements: targets as rows of priority × policy, described in words."""
+    rows = {}
+    for rule in entitlements.response_targets:
+        rows.setdefault(rule.priority, []).append(
+            {
+                "source": rule.source,
+                "text": describe_target(rule.target_minutes, rule.calendar),
+                "calendar": rule.calendar,
+            }
+        )
+    ordered = [(p, rows[p]) for p in Priority.values if p in rows]  # most urgent first
+    return {"entitlements": entitlements, "target_rows": ordered}

@@ -6,10 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from contracts import services
-from contracts.entitlements import entitlements_for
+from contracts.entitlements import entitlements_for, entitlements_for_many
 from contracts.forms import ContractForm, EngagementForm
-from contracts.models import Contract, Engagement, describe_target
-from contracts.selectors import contract_history, organizations_with_contracts
+from contracts.models import Contract, Engagement
+from contracts.selectors import contract_history, entitlement_summary, organizations_with_contracts
 from hours import selectors as hours_selectors
 from portal import roles
 from portal.decorators import role_required, staff_required
@@ -19,46 +19,25 @@ from portal.refusals import refusal_to_form
 editor_required = role_required(roles.may_edit_contracts)
 
 
-def entitlement_summary(entitlements) -> dict:
-    """What pages show of entitlements: targets as rows of priority × policy, described in words."""
-    rows = {}
-    for rule in entitlements.response_targets:
-        rows.setdefault(rule.priority, []).append(
-            {
-                "source": rule.source,
-                "text": describe_target(rule.target_minutes, rule.calendar),
-                "calendar": rule.calendar,
-            }
-        )
-    ordered = [(p, rows[p]) for p in ["urgent", "high", "normal", "low"] if p in rows]
-    return {"entitlements": entitlements, "target_rows": ordered}
-
-
 @staff_required
 def account_list(request):
-    accounts = []
-    for organization in organizations_with_contracts():
-        ent = entitlements_for(organization)
-        accounts.append(
-            {
-                "organization": organization,
-                "entitlements": ent,
-                "contracts": organization.contracts.all(),
-                "used_minutes": allotment_used_minutes(ent.allotment),
-            }
-        )
+    organizations = list(organizations_with_contracts())
+    entitlements = entitlements_for_many(organizations)
+    used = hours_selectors.used_minutes_of(e.allotment for e in entitlements.values())
+    accounts = [
+        {
+            "organization": organization,
+            "entitlements": entitlements[organization.pk],
+            "contracts": organization.contracts.all(),
+            "used_minutes": used.get(entitlements[organization.pk].contract_id_with_allotment),
+        }
+        for organization in organizations
+    ]
     return render(
         request,
         "contracts/account_list.html",
         {"accounts": accounts, "can_edit": roles.may_edit_contracts(request.user)},
     )
-
-
-def allotment_used_minutes(allotment) -> int | None:
-    """Minutes used in the allotment's contract year, summed from the hours ledger; None without an allotment."""
-    if allotment is None:
-        return None
-    return hours_selectors.allotment_used_minutes(allotment)
 
 
 @staff_required

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from contracts.entitlements import Allotment, entitlements_for
+from contracts.entitlements import Allotment, entitlements_for_many
 from contracts.models import Contract, Engagement
 from contracts.periods import ContractYear, contract_years
 from hours import rules
@@ -56,25 +56,59 @@ class Usage:
         }
 
 
+_SUMS = {
+    "granted": Sum("minutes", filter=Q(kind__in=LedgerEntry.GRANTING), default=0),
+    "adjusted": Sum("minutes", filter=Q(kind=LedgerEntry.Kind.ADJUSTMENT), default=0),
+    "used": Sum("minutes", filter=Q(kind__in=LedgerEntry.USING), default=0),
+    "rows": Count("pk"),
+}
+
+
 def ledger_totals(*, contract_id: int, period_start: datetime.date | None = None, engagement_id: int | None = None):
-    """(granted, adjusted, used) summed from the ledger rows of a contract year or an engagement: one query."""
+    """(granted, adjusted, used, rows) summed from the ledger of a contract year or an engagement: one query."""
     rows = LedgerEntry.objects.filter(contract_id=contract_id)
     if engagement_id is not None:
         rows = rows.filter(engagement_id=engagement_id)
     else:
         rows = rows.filter(period_start=period_start, engagement__isnull=True)
-    sums = rows.aggregate(
-        granted=Sum("minutes", filter=Q(kind__in=LedgerEntry.GRANTING), default=0),
-        adjusted=Sum("minutes", filter=Q(kind=LedgerEntry.Kind.ADJUSTMENT), default=0),
-        used=Sum("minutes", filter=Q(kind__in=LedgerEntry.USING), default=0),
-        rows=Count("pk"),
-    )
+    sums = rows.aggregate(**_SUMS)
     return sums["granted"], sums["adjusted"], -sums["used"], sums["rows"]
 
 
-def year_usage(contract: Contract, period: ContractYear, *, allotment: Allotment | None = None) -> Usage | None:
-    """A contract year's usage from its ledger; before the first write, the grant the year will get."""
-    granted, adjusted, used, rows = ledger_totals(contract_id=contract.pk, period_start=period.start)
+def ledger_totals_of(contract_ids) -> dict[tuple, tuple[int, int, int, int]]:
+    """`ledger_totals()` of every year and engagement of the contracts, in one query.
+
+    Keyed ("year", contract_id, period_start) or ("engagement", engagement_id).
+    """
+    totals = {}
+    rows = (
+        LedgerEntry.objects.filter(contract_id__in=list(contract_ids))
+        .values("contract_id", "engagement_id", "period_start")
+        .annotate(**_SUMS)
+        .order_by()
+    )
+    for row in rows:
+        key = (
+            ("engagement", row["engagement_id"])
+            if row["engagement_id"]
+            else ("year", row["contract_id"], row["period_start"])
+        )
+        totals[key] = (row["granted"], row["adjusted"], -row["used"], row["rows"])
+    return totals
+
+
+def year_usage(
+    contract: Contract, period: ContractYear, *, allotment: Allotment | None = None, totals: dict | None = None
+) -> Usage | None:
+    """A contract year's usage from its ledger; before the first write, the grant the year will get.
+
+    `totals` are sums already read by `ledger_totals_of()` for a list: then no query is needed when the
+    year has rows.
+    """
+    if totals is not None:
+        granted, adjusted, used, rows = totals.get(("year", contract.pk, period.start), (0, 0, 0, 0))
+    else:
+        granted, adjusted, used, rows = ledger_totals(contract_id=contract.pk, period_start=period.start)
     if rows:
         return Usage(granted + adjusted, used, granted, adjusted, period.start, period.end)
     allotment = allotment or rules.allotment_on(contract, period)
@@ -89,10 +123,26 @@ def year_usage(contract: Contract, period: ContractYear, *, allotment: Allotment
     return Usage(pending, 0, pending, 0, period.start, period.end)
 
 
-def allotment_usage(allotment: Allotment) -> Usage:
-    """Usage of the contract year an `Allotment` (from `entitlements_for`) describes."""
-    contract = Contract.objects.select_related("organization").get(pk=allotment.contract_id)
-    return year_usage(contract, allotment.period, allotment=allotment)
+def used_minutes_of(allotments) -> dict[int, int]:
+    """Minutes used in each allotment's contract year, by contract id, summed from the ledger in one query."""
+    allotments = [a for a in allotments if a is not None]
+    if not allotments:
+        return {}
+    years = {(a.contract_id, a.period_start) for a in allotments}
+    rows = (
+        LedgerEntry.objects.filter(
+            contract_id__in={contract_id for contract_id, _ in years},
+            engagement__isnull=True,
+            kind__in=LedgerEntry.USING,
+        )
+        .values("contract_id", "period_start")
+        .annotate(total=Sum("minutes"))
+    )
+    used = {a.contract_id: 0 for a in allotments}
+    for row in rows:
+        if (row["contract_id"], row["period_start"]) in years:
+            used[row["contract_id"]] = -row["total"]
+    return used
 
 
 def allotment_used_minutes(allotment: Allotment) -> int:
@@ -101,8 +151,11 @@ def allotment_used_minutes(allotment: Allotment) -> int:
     return used
 
 
-def engagement_usage(engagement: Engagement) -> Usage:
-    granted, adjusted, used, rows = ledger_totals(contract_id=engagement.contract_id, engagement_id=engagement.pk)
+def engagement_usage(engagement: Engagement, *, totals: dict | None = None) -> Usage:
+    if totals is not None:
+        granted, adjusted, used, rows = totals.get(("engagement", engagement.pk), (0, 0, 0, 0))
+    else:
+        granted, adjusted, used, rows = ledger_totals(contract_id=engagement.contract_id, engagement_id=engagement.pk)
     if not rows:
         granted = rules.engagement_minutes(engagement)
     return Usage(granted + adjusted, used, granted, adjusted)
@@ -121,24 +174,33 @@ def forecast_run_out(usage: Usage, *, today: datetime.date) -> datetime.date | N
 
 def hours_summary(organization: Organization, *, today: datetime.date | None = None) -> dict | None:
     """The current contract year's hours of an organization, for a dashboard; None without an allotment."""
+    return hours_summaries([organization], today=today)[organization.pk]
+
+
+def hours_summaries(organizations, *, today: datetime.date | None = None) -> dict[int, dict | None]:
+    """`hours_summary()` of several organizations, by id, in a fixed number of queries."""
     today = today or clock.support_today()
-    ent = entitlements_for(organization, at=clock.support_noon(today))
-    if ent.allotment is None:
-        return None
-    usage = year_usage(ent.contract, ent.allotment.period, allotment=ent.allotment)
-    return {
-        "organization": organization,
-        "contract_id": ent.contract.pk,
-        "allotted": usage.allotted,
-        "used": usage.used,
-        "remaining": usage.remaining,
-        "overage": usage.overage,
-        "percent": usage.percent,
-        "bar_percent": min(100, usage.percent),
-        "period_start": usage.period_start,
-        "period_end": usage.period_end,
-        "forecast_run_out": forecast_run_out(usage, today=today),
-    }
+    organizations = list(organizations)
+    entitlements = entitlements_for_many(organizations, at=clock.support_noon(today))
+    with_hours = [e for e in entitlements.values() if e.allotment is not None]
+    totals = ledger_totals_of(e.contract.pk for e in with_hours)
+    summaries: dict[int, dict | None] = {o.pk: None for o in organizations}
+    for ent in with_hours:
+        usage = year_usage(ent.contract, ent.allotment.period, allotment=ent.allotment, totals=totals)
+        summaries[ent.organization.pk] = {
+            "organization": ent.organization,
+            "contract_id": ent.contract.pk,
+            "allotted": usage.allotted,
+            "used": usage.used,
+            "remaining": usage.remaining,
+            "overage": usage.overage,
+            "percent": usage.percent,
+            "bar_percent": min(100, usage.percent),
+            "period_start": usage.period_start,
+            "period_end": usage.period_end,
+            "forecast_run_out": forecast_run_out(usage, today=today),
+        }
+    return summaries
 
 
 # Statement ----------------------------------------------------------------------------------------
@@ -291,18 +353,26 @@ def statement(
 
 
 def customers_overview(*, today: datetime.date | None = None) -> list[dict]:
-    """Every organization with SA hours or an engagement: what is left this contract year."""
+    """Every organization with SA hours or an active engagement: what is left, in a fixed number of queries."""
     today = today or clock.support_today()
+    organizations = list(Organization.objects.filter(contracts__isnull=False).distinct().order_by("name"))
+    summaries = hours_summaries(organizations, today=today)
+    engagements: dict[int, list[Engagement]] = {}
+    active = Engagement.objects.filter(
+        contract__organization__in=organizations, status=Engagement.Status.ACTIVE
+    ).select_related("contract")
+    for engagement in active:
+        engagements.setdefault(engagement.contract.organization_id, []).append(engagement)
+    totals = ledger_totals_of({e.contract_id for group in engagements.values() for e in group})
     rows = []
-    for organization in Organization.objects.filter(contracts__isnull=False).distinct().order_by("name"):
-        summary = hours_summary(organization, today=today)
-        engagements = [
-            {"engagement": e, "usage": engagement_usage(e)}
-            for e in Engagement.objects.filter(contract__organization=organization, status=Engagement.Status.ACTIVE)
+    for organization in organizations:
+        summary = summaries[organization.pk]
+        own = [
+            {"engagement": e, "usage": engagement_usage(e, totals=totals)} for e in engagements.get(organization.pk, [])
         ]
-        if summary is None and not engagements:
+        if summary is None and not own:
             continue
-        rows.append({"organization": organization, "summary": summary, "engagements": engagements})
+        rows.append({"organization": organization, "summary": summary, "engagements": own})
     return rows
 
 

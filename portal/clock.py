@@ -81,11 +81,6 @@ def reads_as_support_time(moment: datetime.datetime) -> bool:
     return timezone.localtime(moment).utcoffset() == moment.astimezone(support_zone()).utcoffset()
 
 
-def when_for(moment: datetime.datetime | None, user) -> str:
-    """A moment in the time zone of the person who reads it (an email's recipient, say)."""
-    return when(moment, tz=zone_of(user))
-
-
 def day(value: datetime.date | None) -> str:
     """A day as people read it: 'Fri 27 Nov 2026'."""
     return date_format(value, "DATE_FORMAT") if value else ""

@@ -15,6 +15,3 @@ class BootstrapFormMixin:
             else:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def is_checkbox(self, name: str) -> bool:
-        return isinstance(self.fields[name].widget, forms.CheckboxInput)

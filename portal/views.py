@@ -12,12 +12,16 @@ from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from contracts.entitlements import entitlements_for
+from contracts.selectors import entitlement_summary
+from hours.selectors import hours_summary
 from portal import health, roles, selectors, services
 from portal.adapters import AccountAdapter
 from portal.decorators import staff_required
 from portal.forms import ArticleForm, InvitationForm, ProfileForm, RoleForm, VoteForm
 from portal.models import Article, Category, Invitation, Membership, Organization
 from portal.refusals import Refusal, refusal_to_form
+from tickets import selectors as ticket_selectors
 
 
 @require_GET
@@ -36,11 +40,6 @@ def healthz(request):
 @login_required
 def home(request):
     """The page after sign-in: a customer's dashboard, or the workspace summary for staff."""
-    from contracts.entitlements import entitlements_for
-    from contracts.views import entitlement_summary
-    from hours.selectors import hours_summary
-    from tickets import selectors as ticket_selectors
-
     organization = request.user.organization
     recent = Article.objects.visible_to(request.user).select_related("category").order_by("-updated_at")[:5]
     if roles.is_support_staff(request.user) or organization is None:

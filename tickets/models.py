@@ -63,9 +63,6 @@ class TicketQuerySet(VisibleToQuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
-    def awaiting_first_response(self):
-        return self.filter(first_response_at__isnull=True, first_response_due_at__isnull=False)
-
 
 class Ticket(models.Model):
     tenant_path = "organization"

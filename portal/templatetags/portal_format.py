@@ -19,15 +19,6 @@ def hours(minutes) -> str:
 
 
 @register.filter
-def percent_of(part, whole) -> int:
-    try:
-        whole = int(whole)
-        return max(0, min(100, round(int(part) * 100 / whole))) if whole else 0
-    except (TypeError, ValueError):
-        return 0
-
-
-@register.filter
 def duration(delta) -> str:
     """A timedelta as '3 h 20 min', '45 min' or '2 d 4 h'."""
     if delta is None:

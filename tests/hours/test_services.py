@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
 from contracts import services as contract_services
+from contracts.entitlements import entitlements_for
 from contracts.periods import contract_year
 from hours import selectors, services
 from hours.models import HoursBalance, LedgerEntry, TimeEntry, UsageNotice
@@ -320,10 +321,7 @@ def test_a_void_reverses_the_debit_and_keeps_the_entry(log, globex_ticket, globe
     rows = list(LedgerEntry.objects.filter(entry=entry).order_by("pk").values_list("kind", "minutes"))
     assert rows == [("debit", -60), ("reversal", 60)]
     assert ledger_sum(globex_contract) == YEAR_MINUTES
-    assert (
-        selectors.allotment_used_minutes(selectors.entitlements_for(globex_contract.organization, at=NOW).allotment)
-        == 0
-    )
+    assert selectors.allotment_used_minutes(entitlements_for(globex_contract.organization, at=NOW).allotment) == 0
     with pytest.raises(ValidationError):
         services.time_entry_edit(actor=solution_architect, entry=entry, minutes=30, now=NOW)
 
@@ -591,13 +589,12 @@ def test_hours_summary_is_none_without_an_allotment(acme_contract):
 
 
 def test_allotment_used_minutes_reads_the_ledger(globex_contract, globex_ticket, log):
-    from contracts.views import allotment_used_minutes
-
     log(ticket=globex_ticket, minutes=50)
-    allotment = selectors.entitlements_for(globex_contract.organization, at=NOW).allotment
+    allotment = entitlements_for(globex_contract.organization, at=NOW).allotment
     assert selectors.allotment_used_minutes(allotment) == 60
-    assert allotment_used_minutes(allotment) == 60
-    assert allotment_used_minutes(None) is None
+    # The batch form that lists use: every allotment's year, none for a missing allotment.
+    assert selectors.used_minutes_of([allotment, None]) == {allotment.contract_id: 60}
+    assert selectors.used_minutes_of([None]) == {}
 
 
 # Concurrency (PostgreSQL) -------------------------------------------------------------------------
