@@ -1,4 +1,3 @@
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -8,8 +7,7 @@ from contracts import services as contract_services
 from contracts.models import Connector
 from portal import roles
 from portal.models import Membership, Organization, User
-
-PASSWORD = "a-long-test-password-1"
+from tests.clock import NOW, PASSWORD, TERM_END, TERM_START
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +27,26 @@ def _locmem_email(settings):
     settings.MFA_REQUIRED_FOR_STAFF = False
     # Fast hashing: tests create many users; the production hasher is Django's default.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api():
+    """`api(user)`: a REST client authenticated as that user."""
+    from rest_framework.test import APIClient
+
+    def as_user(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return as_user
+
+
+@pytest.fixture
+def frozen_clock(time_machine):
+    """The clock stopped at tests.clock.NOW (Fri 27 Nov 2026, noon Pacific time); use it with `usefixtures`."""
+    time_machine.move_to(NOW, tick=False)
+    return NOW
 
 
 @pytest.fixture
@@ -98,10 +116,6 @@ def bob(make_user, acme):
 @pytest.fixture
 def gina(make_user, globex):
     return make_user("gina@globex.test", organization=globex, role="admin", full_name="Gina Globex")
-
-
-TERM_START = dt.date(2026, 8, 19)
-TERM_END = dt.date(2027, 8, 18)
 
 
 @pytest.fixture

@@ -135,3 +135,29 @@ def test_a_nul_byte_in_a_slug_is_a_400_not_a_500(account_manager, standard):
     response = api.patch(f"/api/v1/contracts/{contract.pk}/", {"connectors": ["shop\x00ify"]}, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid" and "connectors" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("endpoint", ["/api/v1/tickets/", "/api/v1/contracts/", "/api/v1/engagements/"])
+def test_another_organizations_id_in_a_filter_answers_like_an_unknown_id(api, alice, gina, endpoint):
+    """A customer cannot tell another organization's id from one that does not exist."""
+    other = api(alice).get(endpoint, {"organization": gina.organization.pk})
+    unknown = api(alice).get(endpoint, {"organization": 987654})
+    assert other.status_code == unknown.status_code == 400
+    # The same body, but for the id itself that the message repeats.
+    assert other.content.decode() == unknown.content.decode().replace("987654", str(gina.organization.pk))
+    assert api(alice).get(endpoint, {"organization": alice.organization.pk}).status_code == 200
+
+
+def test_a_reply_to_a_closed_ticket_names_its_code_and_says_why_once(api, standard, support_engineer):
+    from tickets import services
+
+    organization, customer = standard
+    ticket = services.ticket_open(organization=organization, requester=customer, subject="s", description="d")
+    services.ticket_change_status(ticket=ticket, actor=support_engineer, status="closed")
+    response = api(customer).post(f"/api/v1/tickets/{ticket.pk}/comments/", {"body": "Still broken"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "ticket_closed",
+        "detail": "This ticket is closed. Please open a new request; you can mention this one.",
+    }
+    assert ticket.comments.filter(body="Still broken").count() == 0

@@ -26,16 +26,6 @@ CUSTOMERS = ["alice", "bob", "gina"]
 
 
 @pytest.fixture
-def api():
-    def as_user(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
-
-
-@pytest.fixture
 def people(alice, bob, gina, support_engineer, solution_architect, account_manager, admin_user):
     return {
         "alice": alice,

@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.channels import corpus
-from tests.channels.conftest import SUPPORT, _contract
+from tests.channels.helpers import SUPPORT, contract_with_channels
 from tickets.channels import services
 from tickets.channels.models import InboundEmail
 from tickets.models import Ticket, TicketEvent
@@ -29,8 +29,8 @@ def _channel_settings(settings, tmp_path):
 @pytest.fixture
 def world(account_manager, alice, bob, gina, support_engineer):
     """Acme (Enterprise with Slack) and Globex (Standard) under contract, their people, and an Acme ticket."""
-    _contract(account_manager, alice.organization, plan="enterprise", add_ons=["slack_channel"])
-    _contract(account_manager, gina.organization, plan="growth")
+    contract_with_channels(account_manager, alice.organization, plan="enterprise", add_ons=["slack_channel"])
+    contract_with_channels(account_manager, gina.organization, plan="growth")
     acme_ticket = ticket_open(
         organization=alice.organization,
         requester=alice,
@@ -39,16 +39,6 @@ def world(account_manager, alice, bob, gina, support_engineer):
         now=timezone.now() - datetime.timedelta(hours=2),
     )
     return {"alice": alice, "bob": bob, "gina": gina, "staff": support_engineer, "acme_ticket": acme_ticket}
-
-
-@pytest.fixture
-def api():
-    def as_user(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
 
 
 @pytest.fixture

@@ -4,39 +4,21 @@ import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
-from rest_framework.test import APIClient
 
 from contracts import services as contract_services
 from contracts.models import AddOn, Connector, Engagement
 from hours import services as hours_services
 from hours.models import LedgerEntry
 from portal.models import Organization
-from tests.hours.conftest import NOW, TERM_END, TERM_START
+from tests.clock import NOW, TERM_END, TERM_START
 from tickets.models import Kind, Status
 from tickets.selectors import ticket_queue
 from tickets.services import comment_add, ticket_change_status, ticket_open
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 STAFF = ["support_engineer", "solution_architect", "account_manager", "admin_user"]
 MANAGERS = ["account_manager", "admin_user"]
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def api():
-    def as_user(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
 
 
 @pytest.fixture

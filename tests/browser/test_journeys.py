@@ -25,8 +25,9 @@ def _pt(moment: datetime.datetime) -> datetime.datetime:
 
 
 def _by(moment: datetime.datetime) -> str:
-    """How the portal states a deadline's moment: 'by Tue 10:00 PT'."""
-    return f"by {_pt(moment):%a %H:%M} PT"
+    """How the portal states a deadline's moment to a reader in Pacific time: 'by Tue 01 Dec 2026, 10:00 PST.'"""
+    local = _pt(moment)
+    return f"by {local:%a %d %b %Y, %H:%M} {local.tzname()}."
 
 
 def _datetime_attr(locator) -> datetime.datetime:
@@ -71,7 +72,9 @@ def test_customer_reads_an_article_opens_a_ticket_sees_its_deadline_and_replies(
     targets = {"urgent": 6, "high": 10, "normal": 16, "low": 24}  # SPEC, Standard column
     for value, hours in targets.items():
         expect(page.get_by_test_id(f"target-{value}")).to_have_text(
-            re.compile(rf"^We answer within {hours} business hours: by \w{{3}} \d\d:\d\d PT$")
+            re.compile(
+                rf"^We answer within {hours} business hours: by \w{{3}} \d\d \w{{3}} \d{{4}}, \d\d:\d\d P[SD]T\.$"
+            )
         )
     page.locator("#priority-urgent").check()
     preview = page.get_by_test_id("target-urgent").inner_text()
@@ -97,7 +100,7 @@ def test_customer_reads_an_article_opens_a_ticket_sees_its_deadline_and_replies(
     expect(row.locator("td").nth(2)).to_have_text("Urgent")
     deadline = row.locator("td").nth(5)
     assert _datetime_attr(deadline.locator("time")) == due
-    expect(deadline).to_contain_text(f"{_pt(due):%a %d %b, %H:%M}")
+    expect(deadline).to_contain_text(f"{_pt(due):%a %d %b %Y, %H:%M}")
     expect(deadline).to_contain_text("business hours")
     expect(row.locator("td").nth(6)).to_contain_text(re.compile(r"\d+ (min|h \d\d min|d \d+ h) left"))
 
@@ -111,7 +114,7 @@ def test_customer_reads_an_article_opens_a_ticket_sees_its_deadline_and_replies(
         "Alice Acme"
     )
     expect(page.get_by_test_id("deadline-state")).to_contain_text("left")
-    expect(page.get_by_test_id("deadline-state")).to_contain_text(f"Due {_pt(due):%a %d %b, %H:%M}")
+    expect(page.get_by_test_id("deadline-state")).to_contain_text(f"Due {_pt(due):%a %d %b %Y, %H:%M}")
     portal.screenshot(page, "journey1-customer-ticket")
 
 
@@ -200,7 +203,7 @@ def test_support_engineer_signs_in_with_mfa_and_answers_the_ticket_at_the_top_of
     expect(state).to_have_text("met")
     ticket.refresh_from_db()
     assert ticket.first_response_at is not None and ticket.first_response_at <= ticket.first_response_due_at
-    expect(page.locator("aside")).to_contain_text(f"Answered {_pt(ticket.first_response_at):%a %d %b, %H:%M}")
+    expect(page.locator("aside")).to_contain_text(f"Answered {_pt(ticket.first_response_at):%a %d %b %Y, %H:%M}")
     portal.screenshot(page, "journey2-support-engineer")
 
 

@@ -1,21 +1,14 @@
-import contextlib
 import datetime
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.db import connections
-from django.db.utils import load_backend
 from django.utils import timezone
 
-from contracts import services as contract_services
-from contracts.models import SlackChannel
+from tests.channels.helpers import SLACK_SECRET, SUPPORT, contract_with_channels
 from tickets.models import Status
 from tickets.services import ticket_change_status, ticket_open
-
-SUPPORT = "support@demo.test"
-SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
 @pytest.fixture(autouse=True)
@@ -28,26 +21,10 @@ def _channel_settings(settings, tmp_path):
     settings.SITE_URL = "https://support.example.test"
 
 
-def _contract(actor, organization, *, plan: str, add_ons=(), slack_channel_ids=()):
-    today = timezone.now().date()
-    contract = contract_services.contract_save(
-        actor=actor,
-        organization=organization,
-        plan=plan,
-        term_start=today - datetime.timedelta(days=30),
-        term_end=today + datetime.timedelta(days=330),
-        add_ons=add_ons,
-    )
-    for channel_id in slack_channel_ids:
-        # Mapped directly: Globex's channel stays mapped though its contract has no Slack add-on.
-        SlackChannel.objects.create(organization=organization, channel_id=channel_id, name=channel_id.lower())
-    return contract
-
-
 @pytest.fixture
 def acme_contract(account_manager, acme):
     """Acme: Enterprise with the Slack add-on, its channel C0ACME0001 mapped."""
-    return _contract(
+    return contract_with_channels(
         account_manager, acme, plan="enterprise", add_ons=["slack_channel"], slack_channel_ids=["C0ACME0001"]
     )
 
@@ -55,7 +32,7 @@ def acme_contract(account_manager, acme):
 @pytest.fixture
 def globex_contract(account_manager, globex):
     """Globex: Standard (Growth plan), no Slack, yet a channel C0GLOBEX01 is mapped to it."""
-    return _contract(account_manager, globex, plan="growth", slack_channel_ids=["C0GLOBEX01"])
+    return contract_with_channels(account_manager, globex, plan="growth", slack_channel_ids=["C0GLOBEX01"])
 
 
 @pytest.fixture
@@ -140,22 +117,3 @@ def fake_slack(settings, monkeypatch):
     yield fake
     fake.server.shutdown()
     fake.server.server_close()
-
-
-@contextlib.contextmanager
-def database_down():
-    """The default connection replaced by a real one to a database that is not there (closed port, missing folder).
-
-    Set and restored by hand: monkeypatch does not give the thread-local connection handler its connection back.
-    """
-    real = connections["default"]
-    settings_dict = dict(real.settings_dict)
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        settings_dict["NAME"] = "/nonexistent-folder/portal.sqlite3"
-    else:
-        settings_dict.update(HOST="127.0.0.1", PORT="1")
-    connections._connections.default = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict)
-    try:
-        yield
-    finally:
-        connections._connections.default = real

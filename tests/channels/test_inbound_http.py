@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from tests.channels import corpus
-from tests.channels.conftest import database_down
+from tests.channels.helpers import database_down
 from tickets.channels.models import InboundEmail
 
 URL = "/integrations/email/inbound/"

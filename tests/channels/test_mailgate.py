@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import OperationalError, connections
 
 from tests.channels import corpus
-from tests.channels.conftest import database_down
+from tests.channels.helpers import database_down
 from tickets.channels import services
 from tickets.channels.models import InboundEmail
 from tickets.models import Ticket

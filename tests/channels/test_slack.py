@@ -10,7 +10,7 @@ import pytest
 from celery.exceptions import Retry
 
 from contracts.entitlements import entitlements_for
-from tests.channels.conftest import SLACK_SECRET
+from tests.channels.helpers import SLACK_SECRET
 from tickets.channels import slack, tasks
 from tickets.channels.models import SlackEvent, SlackThread
 from tickets.models import Comment, Status, Ticket

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from contracts.entitlements import entitlements_for, support_tier
 from contracts.models import AddOn, Contract, Engagement, ResponseTarget, SlackChannel
-from tests.contracts.conftest import TERM_END, TERM_START
+from tests.clock import TERM_END, TERM_START
 
 pytestmark = pytest.mark.django_db
 AT = dt.datetime(2026, 11, 27, 18, 0, tzinfo=dt.UTC)

@@ -1,22 +1,15 @@
 import datetime
-import zoneinfo
 from decimal import Decimal
 
 import pytest
 
 from contracts import services as contract_services
-from contracts.models import Connector, Engagement
+from contracts.models import Engagement
 from hours import services
 from portal.models import Organization
+from tests.clock import NOW, TODAY
 from tickets.models import Kind
 from tickets.services import ticket_open
-
-PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
-TODAY = datetime.date(2026, 11, 27)
-NOW = datetime.datetime(2026, 11, 27, 12, 0, tzinfo=PACIFIC)
-TERM_START = datetime.date(2026, 8, 19)
-TERM_END = datetime.date(2027, 8, 18)
-YEAR_MINUTES = 40 * 60
 
 
 @pytest.fixture
@@ -97,7 +90,3 @@ def log(solution_architect):
         )
 
     return do
-
-
-def connector(slug: str) -> Connector:
-    return Connector.objects.get(slug=slug)

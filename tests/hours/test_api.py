@@ -1,34 +1,16 @@
 import datetime
 
 import pytest
-import time_machine
 from rest_framework.test import APIClient
 
 from contracts import services as contract_services
 from hours.models import LedgerEntry, TimeEntry
+from tests.clock import NOW, TODAY
 from tickets.models import Kind, Ticket
 
-from .conftest import NOW, TODAY
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 URL = "/api/v1/time-entries/"
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def api():
-    def as_user(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
 
 
 @pytest.fixture

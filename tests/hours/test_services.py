@@ -12,13 +12,21 @@ from django.db import connection, transaction
 
 from contracts import services as contract_services
 from contracts.entitlements import entitlements_for
-from contracts.periods import contract_year
+from contracts.models import Connector
+from contracts.periods import contract_year, contract_years
 from hours import selectors, services
 from hours.models import HoursBalance, LedgerEntry, TimeEntry, UsageNotice
 from portal.refusals import Refusal
+from tests.clock import NOW, TERM_START, TODAY, pt
 from tickets.models import Kind, Ticket
+from tickets.services import ticket_open
 
-from .conftest import NOW, TERM_START, TODAY, YEAR_MINUTES, connector
+YEAR_MINUTES = 40 * 60  # Globex's 40 hours a year
+
+
+def connector(slug: str) -> Connector:
+    return Connector.objects.get(slug=slug)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -686,3 +694,36 @@ def test_concurrent_debits_lose_no_entry(globex_contract, make_ticket, make_user
     used = 4 * sum(MINUTES)
     assert ledger_sum(globex_contract) == YEAR_MINUTES - used
     assert_balance_matches_ledger(globex_contract)
+
+
+def test_late_entries_in_a_closed_year_correct_the_rollover(globex, make_contract, solution_architect):
+    contract = make_contract(
+        globex,
+        plan="enterprise",
+        sa_hours=Decimal("10"),
+        term_start=datetime.date(2026, 8, 19),
+        term_end=datetime.date(2028, 8, 18),
+        rollover=True,
+    )
+    ticket = ticket_open(
+        organization=globex,
+        requester=solution_architect,
+        subject="s",
+        description="d",
+        kind="configuration_request",
+        now=pt(2026, 9, 1, 12),
+    )
+    services.usage_notices_sweep(now=pt(2027, 8, 19, 3, 0))  # opens year 2
+    entry = services.time_entry_log(
+        architect=solution_architect,
+        category="system_setup",
+        minutes=480,
+        work_date=datetime.date(2027, 8, 18),
+        ticket=ticket,
+        now=pt(2027, 8, 20, 9, 0),
+    )
+    first, second = contract_years(contract.term_start, contract.term_end)[:2]
+    assert selectors.year_usage(contract, first).remaining == 120
+    assert selectors.year_usage(contract, second).allotted == 600 + 120
+    services.time_entry_void(actor=solution_architect, entry=entry, reason="wrong customer", now=pt(2027, 8, 21, 9, 0))
+    assert selectors.year_usage(contract, second).allotted == 600 + 600

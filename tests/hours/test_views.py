@@ -3,23 +3,15 @@ import datetime
 import io
 
 import pytest
-import time_machine
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from hours import selectors
 from hours.models import LedgerEntry, TimeEntry
+from tests.clock import NOW, TODAY
 from tickets.models import Ticket
 
-from .conftest import NOW, TODAY
-
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def login(client, user):
@@ -290,3 +282,16 @@ def test_the_dashboard_progress_partial(globex, used_quarter):
     assert 'width="25"' in html
     assert "10 of 40 h used" in html
     assert render_to_string("hours/_progress.html", {"summary": None}).strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("solution_architect", "/hours/log/?ticket=%C2%B2"),
+        ("solution_architect", "/hours/week/?week=0001-W01"),
+        ("account_manager", "/hours/statement/?organization=%C2%B2"),
+    ],
+)
+def test_odd_digits_and_ancient_weeks_are_not_a_server_error(request, client, who, url):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(url).status_code < 500

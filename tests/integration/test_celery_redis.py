@@ -6,7 +6,7 @@ import time
 import pytest
 from django.core import mail
 
-from tests.tickets.conftest import pt
+from tests.clock import pt
 from tickets import services
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from tests.tickets.conftest import pt
+from tests.clock import pt
 from tickets import services
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,9 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from contracts.models import Contract
 from portal.refusals import Refusal
-from tests.tickets.conftest import pt
+from tests.clock import pt
 from tickets import services
 from tickets.models import ClosureDay, SlaAlert, Ticket, TicketEvent
 
@@ -419,3 +420,73 @@ def test_customer_of_another_org_cannot_open_or_reply(enterprise, standard):
     with pytest.raises(PermissionDenied):
         services.ticket_open(organization=organization, requester=outsider, subject="s", description="d")
     assert not Ticket.objects.exists()
+
+
+# Found in review: deadline moves that must hold after later changes -----------------------------
+
+
+def test_a_closure_day_after_a_kept_raise_does_not_pull_the_deadline_in(enterprise, support_engineer, admin_user):
+    organization, customer = enterprise
+    ticket = services.ticket_open(
+        organization=organization,
+        requester=customer,
+        subject="s",
+        description="d",
+        kind="incident",
+        priority="normal",
+        now=pt(2026, 12, 1, 8, 0),
+    )
+    services.ticket_change_priority(
+        ticket=ticket, actor=support_engineer, priority="high", reason="worse", now=pt(2026, 12, 1, 16, 0)
+    )
+    ticket.refresh_from_db()
+    assert ticket.first_response_due_at == pt(2026, 12, 2, 8, 0)
+    services.closure_day_save(
+        actor=admin_user, date=dt.date(2026, 12, 3), action="close", reason="Offsite", now=pt(2026, 12, 1, 17, 0)
+    )
+    ticket.refresh_from_db()
+    assert ticket.first_response_due_at == pt(2026, 12, 2, 8, 0)
+    assert ticket.sla_state(now=pt(2026, 12, 1, 17, 0)) == "at_risk"  # 75% of Normal's 12 h, not breached
+
+
+def test_priority_change_after_the_contract_ended_keeps_working(enterprise, support_engineer):
+    organization, customer = enterprise
+    ticket = services.ticket_open(
+        organization=organization,
+        requester=customer,
+        subject="s",
+        description="d",
+        kind="incident",
+        priority="high",
+        now=pt(2026, 12, 1, 8, 0),
+    )
+    Contract.objects.filter(organization=organization).update(status=Contract.Status.ENDED)
+    services.ticket_change_priority(
+        ticket=ticket, actor=support_engineer, priority="low", reason="minor", now=pt(2026, 12, 1, 9, 0)
+    )
+    ticket.refresh_from_db()
+    assert ticket.priority == "low"
+    assert ticket.first_response_due_at == pt(2026, 12, 3, 8, 0)  # the ticket keeps its Enterprise policy
+
+
+def test_lowering_takes_the_at_risk_mark_off_and_warns_again_later(enterprise, support_engineer):
+    organization, customer = enterprise
+    ticket = services.ticket_open(
+        organization=organization,
+        requester=customer,
+        subject="s",
+        description="d",
+        kind="incident",
+        priority="urgent",
+        now=pt(2026, 12, 1, 8, 0),
+    )
+    assert services.sla_sweep(now=pt(2026, 12, 1, 11, 5))["at_risk"] == 1
+    services.ticket_change_priority(
+        ticket=ticket, actor=support_engineer, priority="low", reason="workaround", now=pt(2026, 12, 1, 11, 10)
+    )
+    ticket.refresh_from_db()
+    assert ticket.sla_state(now=pt(2026, 12, 1, 11, 10)) == "running"
+    assert not SlaAlert.objects.filter(ticket=ticket, kind="at_risk").exists()
+    # 75% of 24 business hours from Tue 08:00 is Wed 14:00: the warning comes again, once.
+    assert services.sla_sweep(now=pt(2026, 12, 2, 14, 0))["at_risk"] == 1
+    assert services.sla_sweep(now=pt(2026, 12, 2, 14, 1))["at_risk"] == 0

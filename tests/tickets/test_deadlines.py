@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from contracts.entitlements import entitlements_for
-from tests.tickets.conftest import pt
+from tests.clock import pt
 from tickets import sla
 from tickets.services import ticket_open
 

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.tickets.conftest import pt
+from tests.clock import pt
 from tickets import services
 from tickets.models import Attachment, Comment, Ticket
 
@@ -421,3 +421,8 @@ def test_closure_day_admin_recomputes(client, admin_user, enterprise):
     ticket.refresh_from_db()
     assert ticket.first_response_due_at == pt(2026, 11, 30, 16, 0)
     assert dt.date(2026, 11, 27) in {c.date for c in __import__("tickets.models").models.ClosureDay.objects.all()}
+
+
+def test_odd_digits_in_the_ticket_search_are_not_a_server_error(client, alice):
+    client.force_login(alice)
+    assert client.get("/tickets/?q=%C2%B2").status_code < 500
