@@ -205,6 +205,7 @@ else:
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": crontab(minute="*")},
     "hours-usage-notices": {"task": "hours.tasks.usage_notices_sweep", "schedule": crontab(minute="*/15")},
+    "outbox-flush": {"task": "portal.tasks.outbox_flush", "schedule": crontab(minute="*")},
 }
 
 # REST API

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from portal.models import Article, ArticleVote, Category, Invitation, Membership, Organization, User
+from portal import outbox
+from portal.models import Article, ArticleVote, Category, Invitation, Membership, Organization, OutboxMessage, User
 from portal.services import article_save
 
 
@@ -116,3 +117,19 @@ class InvitationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Every message the portal sent or is sending; one that failed shows its error and can be sent again."""
+
+    list_display = ["created_at", "summary", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status"]
+    search_fields = ["summary", "key", "last_error"]
+    actions = ["resend"]
+
+    @admin.action(description="Send again (built from current data)")
+    def resend(self, request, queryset):
+        for message in queryset:
+            outbox.resend(message)
+        self.message_user(request, f"{queryset.count()} message(s) queued to be sent again.")

@@ -402,3 +402,47 @@ class SuggestionOpen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article} opened from {self.visit.token}"
+
+
+# Outbox ---------------------------------------------------------------------------------------
+
+
+class OutboxMessage(models.Model):
+    """A message to send (an email, a webhook call, a Slack reply), written in the transaction that causes it.
+
+    The row is the promise: it is built and sent after the commit by portal.outbox, retried with backoff
+    until it is sent, and marked sent once. A message that keeps failing stays visible to staff.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed: gave up retrying"
+
+    builder = models.CharField(max_length=200, help_text="The function that builds the message from `args`.")
+    args = models.JSONField(default=dict, blank=True)
+    key = models.CharField(
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Makes the message once: a second write is a no-op.",
+    )
+    summary = models.CharField(max_length=300, blank=True, help_text="What it is, for staff: 'Receipt of #42'.")
+    ticket_number = models.PositiveBigIntegerField(null=True, blank=True, help_text="The ticket it is about, if any.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    recipients = models.JSONField(default=list, blank=True, help_text="Where it went, once sent.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_pending_due", condition=models.Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.summary or self.builder} ({self.get_status_display()})"

@@ -68,5 +68,5 @@ class ClosureDayAdmin(admin.ModelAdmin):
 
 @admin.register(SlaAlert)
 class SlaAlertAdmin(admin.ModelAdmin):
-    list_display = ["ticket", "kind", "created_at", "notified_at"]
+    list_display = ["ticket", "kind", "created_at"]
     list_filter = ["kind"]

@@ -288,7 +288,8 @@ class TicketEvent(models.Model):
 
 
 class SlaAlert(models.Model):
-    """One row per ticket and alert: the unique constraint makes notifications happen once."""
+    """One row per ticket and alert: the unique constraint makes notifications happen once (its message is in
+    the outbox under the key `ticket:<id>:<kind>`)."""
 
     class Kind(models.TextChoices):
         AT_RISK = "at_risk", "At risk"
@@ -300,7 +301,6 @@ class SlaAlert(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ticket", "kind"], name="one_alert_per_ticket_kind")]

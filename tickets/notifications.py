@@ -1,4 +1,8 @@
-"""Ticket emails: templated, with a link to the ticket and a signed reference to reply to."""
+"""Ticket messages: what services put in the outbox (`notify_*`), and the builders that make each message.
+
+Services call the `notify_*` functions inside their transaction; portal.outbox later calls the builders
+below with the row ids, reads the rows again, and sends what they return (None: nothing to send).
+"""
 
 import uuid
 
@@ -8,10 +12,83 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import clock, roles
+from portal import clock, outbox, roles
 from portal.models import User
 from tickets import sla
-from tickets.models import Comment, Ticket
+from tickets.models import Comment, SlaAlert, Ticket
+
+ONCALL_REASONS = {
+    SlaAlert.Kind.PAGED: "An urgent ticket from a Premium customer arrived: its target is 30 minutes, 24/7.",
+    SlaAlert.Kind.ESCALATED: "The customer escalated this ticket to the on-call team.",
+}
+_PATH = "tickets.notifications"
+
+
+# What services put in the outbox ----------------------------------------------------------------------
+
+
+def notify_new_ticket(ticket: Ticket) -> None:
+    """The requester's receipt and the team's notice of a new ticket, once each."""
+    outbox.enqueue(
+        f"{_PATH}.receipt",
+        key=f"ticket:{ticket.pk}:receipt",
+        summary=f"Receipt of #{ticket.pk}",
+        ticket=ticket,
+        ticket_id=ticket.pk,
+    )
+    outbox.enqueue(
+        f"{_PATH}.team_new_ticket",
+        key=f"ticket:{ticket.pk}:team",
+        summary=f"New ticket #{ticket.pk}",
+        ticket=ticket,
+        ticket_id=ticket.pk,
+    )
+
+
+def notify_comment(comment: Comment) -> None:
+    """A public staff reply goes to the customer; a customer's message to the assignee or the team."""
+    if comment.is_staff_reply:
+        builder, summary = "staff_reply", f"Reply on #{comment.ticket_id}"
+    else:
+        builder, summary = "customer_reply", f"Customer message on #{comment.ticket_id}"
+    outbox.enqueue(
+        f"{_PATH}.{builder}", key=f"comment:{comment.pk}", summary=summary, ticket=comment.ticket, comment_id=comment.pk
+    )
+
+
+def notify_alert(ticket: Ticket, kind: str) -> None:
+    """The notice of an SLA alert (at risk, breached, no contract) or the on-call page, once per ticket and kind."""
+    label = SlaAlert.Kind(kind).label
+    if kind in ONCALL_REASONS:
+        outbox.enqueue(
+            f"{_PATH}.oncall_email",
+            key=f"ticket:{ticket.pk}:{kind}",
+            summary=f"{label}: #{ticket.pk}",
+            ticket=ticket,
+            ticket_id=ticket.pk,
+            kind=kind,
+        )
+        if settings.ONCALL_WEBHOOK_URL:
+            outbox.enqueue(
+                f"{_PATH}.oncall_webhook",
+                key=f"ticket:{ticket.pk}:{kind}:webhook",
+                summary=f"{label} (webhook): #{ticket.pk}",
+                ticket=ticket,
+                ticket_id=ticket.pk,
+                kind=kind,
+            )
+        return
+    outbox.enqueue(
+        f"{_PATH}.alert",
+        key=f"ticket:{ticket.pk}:{kind}",
+        summary=f"{label}: #{ticket.pk}",
+        ticket=ticket,
+        ticket_id=ticket.pk,
+        kind=kind,
+    )
+
+
+# Addresses and links ----------------------------------------------------------------------------------
 
 
 def support_domain() -> str:
@@ -33,13 +110,16 @@ def ticket_url(ticket: Ticket, *, staff: bool) -> str:
     return settings.SITE_URL + reverse(name, args=[ticket.pk])
 
 
-def send(
+# Builders ---------------------------------------------------------------------------------------------
+
+
+def email(
     ticket: Ticket, *, template: str, to: list[str], context: dict, automatic: bool, cc=(), reader: User | None = None
-) -> int:
-    """Sends one ticket email; its dates are written in the time zone of `reader` (support time for a team)."""
+) -> EmailMessage | None:
+    """One ticket email; its dates are written in the time zone of `reader` (support time for a team)."""
     to = sorted({address for address in to if address})
     if not to:
-        return 0
+        return None
     with timezone.override(clock.zone_of(reader)):
         context = {
             "ticket": ticket,
@@ -52,7 +132,7 @@ def send(
     if automatic:
         # RFC 3834: mark it so that other systems' auto-replies do not answer it.
         headers["Auto-Submitted"] = "auto-generated"
-    message = EmailMessage(
+    return EmailMessage(
         subject=subject,
         body=body,
         to=to,
@@ -60,13 +140,27 @@ def send(
         reply_to=[reply_address(ticket)],
         headers=headers,
     )
-    return message.send()
 
 
-def receipt(ticket: Ticket) -> int:
-    if ticket.requester is None:
-        return 0
-    return send(
+def _ticket(ticket_id: int) -> Ticket | None:
+    return (
+        Ticket.objects.select_related("organization__account_manager", "requester", "assignee")
+        .filter(pk=ticket_id)
+        .first()
+    )
+
+
+def _comment(comment_id: int) -> Comment | None:
+    return (
+        Comment.objects.select_related("ticket__requester", "ticket__assignee", "author").filter(pk=comment_id).first()
+    )
+
+
+def receipt(ticket_id: int) -> EmailMessage | None:
+    ticket = _ticket(ticket_id)
+    if ticket is None or ticket.requester is None:
+        return None
+    return email(
         ticket,
         template="receipt",
         to=[ticket.requester.email],
@@ -76,8 +170,11 @@ def receipt(ticket: Ticket) -> int:
     )
 
 
-def team_new_ticket(ticket: Ticket) -> int:
-    return send(
+def team_new_ticket(ticket_id: int) -> EmailMessage | None:
+    ticket = _ticket(ticket_id)
+    if ticket is None:
+        return None
+    return email(
         ticket,
         template="new_ticket",
         to=[settings.SUPPORT_TEAM_EMAIL],
@@ -86,13 +183,14 @@ def team_new_ticket(ticket: Ticket) -> int:
     )
 
 
-def staff_reply(comment: Comment) -> int:
+def staff_reply(comment_id: int) -> EmailMessage | None:
+    comment = _comment(comment_id)
+    if comment is None or not comment.public:
+        return None
     ticket = comment.ticket
-    if not comment.public:
-        return 0
     to = [ticket.requester.email] if ticket.requester else []
     cc = [u.email for u in ticket.ccs.all()]
-    return send(
+    return email(
         ticket,
         template="staff_reply",
         to=to or cc,
@@ -103,10 +201,13 @@ def staff_reply(comment: Comment) -> int:
     )
 
 
-def customer_reply(comment: Comment) -> int:
+def customer_reply(comment_id: int) -> EmailMessage | None:
+    comment = _comment(comment_id)
+    if comment is None:
+        return None
     ticket = comment.ticket
     to = [ticket.assignee.email] if ticket.assignee else [settings.SUPPORT_TEAM_EMAIL]
-    return send(
+    return email(
         ticket,
         template="customer_reply",
         to=to,
@@ -116,37 +217,54 @@ def customer_reply(comment: Comment) -> int:
     )
 
 
-def at_risk(ticket: Ticket) -> int:
-    to = [ticket.assignee.email] if ticket.assignee else [settings.SUPPORT_TEAM_EMAIL]
-    return send(
-        ticket,
-        template="at_risk",
-        to=to,
-        automatic=True,
-        context={"url": ticket_url(ticket, staff=True)},
-        reader=ticket.assignee,
-    )
-
-
-def breached(ticket: Ticket) -> int:
-    to = [settings.SUPPORT_TEAM_EMAIL]
+def alert(ticket_id: int, kind: str) -> EmailMessage | None:
+    """At risk (to the assignee, or the team), breached (the team and the account manager), no contract (the AM)."""
+    ticket = _ticket(ticket_id)
+    if ticket is None:
+        return None
     manager = ticket.organization.account_manager
-    if manager:
-        to.append(manager.email)
-    return send(ticket, template="breached", to=to, automatic=True, context={"url": ticket_url(ticket, staff=True)})
+    context = {"url": ticket_url(ticket, staff=True)}
+    if kind == SlaAlert.Kind.AT_RISK:
+        to = [ticket.assignee.email] if ticket.assignee else [settings.SUPPORT_TEAM_EMAIL]
+        return email(ticket, template="at_risk", to=to, automatic=True, context=context, reader=ticket.assignee)
+    if kind == SlaAlert.Kind.BREACHED:
+        to = [settings.SUPPORT_TEAM_EMAIL] + ([manager.email] if manager else [])
+        return email(ticket, template="breached", to=to, automatic=True, context=context)
+    if kind == SlaAlert.Kind.NO_CONTRACT:
+        if manager:
+            to = [manager.email]
+        else:
+            to = [u.email for u in User.objects.filter(groups__name=roles.ACCOUNT_MANAGER, is_active=True)]
+        return email(ticket, template="no_contract", to=to, automatic=True, context=context, reader=manager)
+    raise ValueError(f"No notice for alert {kind!r}.")
 
 
-def no_contract(ticket: Ticket) -> int:
-    manager = ticket.organization.account_manager
-    to = [manager.email] if manager else [u.email for u in User.objects.filter(groups__name=roles.ACCOUNT_MANAGER)]
-    return send(ticket, template="no_contract", to=to, automatic=True, context={"url": ticket_url(ticket, staff=True)})
-
-
-def oncall_page(ticket: Ticket, *, reason: str) -> int:
-    return send(
+def oncall_email(ticket_id: int, kind: str) -> EmailMessage | None:
+    ticket = _ticket(ticket_id)
+    if ticket is None:
+        return None
+    return email(
         ticket,
         template="oncall",
         to=[settings.ONCALL_EMAIL],
         automatic=True,
-        context={"url": ticket_url(ticket, staff=True), "reason": reason},
+        context={"url": ticket_url(ticket, staff=True), "reason": ONCALL_REASONS[kind]},
+    )
+
+
+def oncall_webhook(ticket_id: int, kind: str) -> outbox.Webhook | None:
+    ticket = _ticket(ticket_id)
+    if ticket is None or not settings.ONCALL_WEBHOOK_URL:
+        return None
+    return outbox.Webhook(
+        settings.ONCALL_WEBHOOK_URL,
+        {
+            "ticket": ticket.pk,
+            "reference": ticket.reference,
+            "organization": ticket.organization.name,
+            "subject": ticket.subject,
+            "priority": ticket.priority,
+            "reason": ONCALL_REASONS[kind],
+            "url": ticket_url(ticket, staff=True),
+        },
     )

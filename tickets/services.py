@@ -14,7 +14,7 @@ from contracts.models import Channel, Priority, Tier
 from portal import clock, roles
 from portal.models import Organization, User
 from portal.refusals import Refusal
-from tickets import sla, tasks
+from tickets import notifications, sla
 from tickets.calendars import closure_changes
 from tickets.models import (
     OPEN_STATUSES,
@@ -69,10 +69,6 @@ def _event(ticket: Ticket, kind: str, message: str, *, actor=None, public=True, 
         data=data,
         created_at=now or timezone.now(),
     )
-
-
-def _on_commit(task, *args) -> None:
-    transaction.on_commit(lambda: task.delay(*args))
 
 
 def _check_attachments(files: Iterable[UploadedFile]) -> list[UploadedFile]:
@@ -183,19 +179,18 @@ def ticket_open(
             public=False,
             now=now,
         )
-        _alert_once(ticket, SlaAlert.Kind.NO_CONTRACT, tasks.notify_no_contract)
+        _alert_once(ticket, SlaAlert.Kind.NO_CONTRACT)
     if ent.premium and priority == Priority.URGENT:
-        _alert_once(ticket, SlaAlert.Kind.PAGED, tasks.page_oncall)
-    _on_commit(tasks.send_receipt, ticket.pk)
-    _on_commit(tasks.notify_team_new_ticket, ticket.pk)
+        _alert_once(ticket, SlaAlert.Kind.PAGED)
+    notifications.notify_new_ticket(ticket)
     return ticket
 
 
-def _alert_once(ticket: Ticket, kind: str, task) -> bool:
-    """Records the alert and queues its notification, unless it was recorded before."""
+def _alert_once(ticket: Ticket, kind: str) -> bool:
+    """Records the alert and puts its notification in the outbox, unless it was recorded before."""
     _, created = SlaAlert.objects.get_or_create(ticket=ticket, kind=kind)
     if created:
-        _on_commit(task, ticket.pk)
+        notifications.notify_alert(ticket, kind)
     return created
 
 
@@ -254,11 +249,11 @@ def comment_add(
             _record_first_response(ticket, comment, now)
         if ticket.status == Status.NEW:
             _set_status(ticket, Status.OPEN, actor=author, now=now)
-        _on_commit(tasks.notify_staff_reply, comment.pk)
+        notifications.notify_comment(comment)
     elif not is_staff and ticket.status in (Status.PENDING_CUSTOMER, Status.SOLVED):
         _set_status(ticket, Status.OPEN, actor=author, now=now, note="the customer replied")
     if not is_staff:
-        _on_commit(tasks.notify_customer_reply, comment.pk)
+        notifications.notify_comment(comment)
     ticket.save()
     return comment
 
@@ -286,7 +281,7 @@ def _record_first_response(ticket: Ticket, comment: Comment, now: datetime.datet
     if not met and ticket.breached_at is None:
         ticket.breached_at = ticket.first_response_due_at
         _event(ticket, TicketEvent.Kind.BREACHED, "The first-response target was missed.", public=False, now=now)
-        _alert_once(ticket, SlaAlert.Kind.BREACHED, tasks.notify_breached)
+        _alert_once(ticket, SlaAlert.Kind.BREACHED)
 
 
 def _set_status(ticket: Ticket, status: str, *, actor, now, note: str = "") -> None:
@@ -469,7 +464,7 @@ def sla_sweep(*, now: datetime.datetime | None = None, batch: int = 500) -> dict
             ticket.at_risk_at = ticket.at_risk_due_at
             ticket.save(update_fields=["at_risk_at", "updated_at"])
             _event(ticket, TicketEvent.Kind.AT_RISK, "75% of the response target has elapsed.", public=False, now=now)
-            counts["at_risk"] += _alert_once(ticket, SlaAlert.Kind.AT_RISK, tasks.notify_at_risk)
+            counts["at_risk"] += _alert_once(ticket, SlaAlert.Kind.AT_RISK)
     with transaction.atomic():
         due = (
             Ticket.objects.select_for_update(skip_locked=True)
@@ -491,7 +486,7 @@ def sla_sweep(*, now: datetime.datetime | None = None, batch: int = 500) -> dict
                 public=False,
                 now=now,
             )
-            counts["breached"] += _alert_once(ticket, SlaAlert.Kind.BREACHED, tasks.notify_breached)
+            counts["breached"] += _alert_once(ticket, SlaAlert.Kind.BREACHED)
     return counts
 
 
@@ -505,7 +500,7 @@ def ticket_escalate(*, ticket: Ticket, actor: User, now=None) -> bool:
     refusal = sla.escalation_refusal(ticket, entitlements_for(ticket.organization, at=now))
     if refusal:
         raise ValidationError(refusal)
-    created = _alert_once(ticket, SlaAlert.Kind.ESCALATED, tasks.escalate)
+    created = _alert_once(ticket, SlaAlert.Kind.ESCALATED)
     if created:
         _event(ticket, TicketEvent.Kind.ESCALATED, f"Escalated to the on-call team by {actor}.", actor=actor, now=now)
     return created

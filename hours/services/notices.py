@@ -3,7 +3,7 @@
 import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,9 +13,9 @@ from contracts.entitlements import entitlements_for
 from contracts.models import Contract
 from contracts.periods import contract_year
 from hours.models import HoursBalance, UsageNotice
-from hours.selectors import year_usage
+from hours.selectors import Usage, year_usage
 from hours.services import ledger
-from portal import clock
+from portal import clock, outbox
 from portal.models import Organization
 
 
@@ -51,24 +51,43 @@ def usage_notices_check(*, contract: Contract, period_start: datetime.date, now=
     if not created:
         return 0
     highest = max(n.threshold for n in created)
-    organization = contract.organization
-    recipients = _recipients(organization)
+    recipients = _recipients(contract.organization)
+    outbox.enqueue(
+        "hours.services.notices.usage_notice_email",
+        key=f"usage:{contract.pk}:{period.start.isoformat()}:{highest}",
+        summary=f"{contract.organization}: {highest}% of the SA hours used",
+        contract_id=contract.pk,
+        period_start=period.start.isoformat(),
+        threshold=highest,
+        used=usage.used,
+        allotted=usage.allotted,
+        to=recipients,
+    )
+    # `sent_at`: when the notice went to the outbox, which sends it (and retries) after the commit.
+    UsageNotice.objects.filter(pk__in=[n.pk for n in created]).update(sent_at=now, recipients=recipients)
+    return len(created)
+
+
+def usage_notice_email(
+    *, contract_id: int, period_start: str, threshold: int, used: int, allotted: int, to: list[str]
+) -> EmailMessage | None:
+    """The outbox's builder of a usage notice: the year's usage when the threshold was passed."""
+    contract = Contract.objects.select_related("organization").filter(pk=contract_id).first()
+    if contract is None or not to:
+        return None
+    period = contract_year(contract.term_start, contract.term_end, datetime.date.fromisoformat(period_start))
     context = {
-        "organization": organization,
-        "threshold": highest,
-        "usage": usage,
+        "organization": contract.organization,
+        "threshold": threshold,
+        "usage": Usage(allotted, used, period_start=period.start, period_end=period.end),
         "period": period,
         "url": settings.SITE_URL + reverse("hours:statement"),
     }
-    if recipients:
-        send_mail(
-            render_to_string("hours/email/usage_notice_subject.txt", context).strip(),
-            render_to_string("hours/email/usage_notice.txt", context),
-            None,
-            recipients,
-        )
-    UsageNotice.objects.filter(pk__in=[n.pk for n in created]).update(sent_at=now, recipients=recipients)
-    return len(created)
+    return EmailMessage(
+        subject=render_to_string("hours/email/usage_notice_subject.txt", context).strip(),
+        body=render_to_string("hours/email/usage_notice.txt", context),
+        to=to,
+    )
 
 
 def usage_notices_sweep(*, now=None) -> int:
