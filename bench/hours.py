@@ -71,9 +71,9 @@ def setup_django(url: str) -> None:
     import django
 
     django.setup()
-    from hours import services
+    from hours.services import ledger
 
-    services._after_commit = lambda *args, **kwargs: None
+    ledger.usage_check_after_commit = lambda *args, **kwargs: None
 
 
 def migrate() -> None:
