@@ -180,7 +180,7 @@ def ticket_open(
             now=now,
         )
         _alert_once(ticket, SlaAlert.Kind.NO_CONTRACT)
-    if ent.premium and priority == Priority.URGENT:
+    if sla.pages_on_receipt(ent, kind=kind, priority=priority):
         _alert_once(ticket, SlaAlert.Kind.PAGED)
     notifications.notify_new_ticket(ticket)
     return ticket

@@ -17,7 +17,10 @@ from tickets.sla.deadlines import (
     deadline_of,
     intake_priority,
     no_target_reason,
+    pages_on_receipt,
+    premium_covers,
     resolve_deadline,
+    target_rules,
 )
 from tickets.sla.moves import (
     PriorityMove,
@@ -46,6 +49,9 @@ __all__ = [
     "intake_priority",
     "is_raise",
     "no_target_reason",
+    "pages_on_receipt",
+    "premium_covers",
     "priority_move",
     "resolve_deadline",
+    "target_rules",
 ]

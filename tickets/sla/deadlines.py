@@ -65,6 +65,30 @@ def intake_priority(channel: str, priority: str) -> str:
     return Priority.NORMAL if channel == TicketChannel.EMAIL else priority
 
 
+# Premium speeds up answers to problems and questions. Configuration assistance (Configuration Support's work) and
+# custom development or new features (feature requests, a new connector) are not part of it: whatever the add-ons,
+# such a ticket never takes a Premium target and never pages the on-call team.
+PREMIUM_EXCLUDED_KINDS = frozenset({Kind.CONFIGURATION_REQUEST, Kind.FEATURE_REQUEST, Kind.CONNECTOR_QUOTE})
+
+
+def premium_covers(kind: str) -> bool:
+    """True when the Premium add-on applies to a ticket of this kind (incidents and questions)."""
+    return kind not in PREMIUM_EXCLUDED_KINDS
+
+
+def target_rules(entitlements: Entitlements, *, kind: str, priority: str) -> list[TargetRule]:
+    """The targets that apply to a ticket of this kind and priority: the tier's, and Premium's where it covers it."""
+    rules = entitlements.targets_for(priority)
+    if premium_covers(kind):
+        return rules
+    return [rule for rule in rules if rule.source != TargetSource.PREMIUM]
+
+
+def pages_on_receipt(entitlements: Entitlements, *, kind: str, priority: str) -> bool:
+    """True when a new ticket pages the on-call team: an urgent ticket that Premium covers."""
+    return entitlements.premium and priority == Priority.URGENT and premium_covers(kind)
+
+
 def no_target_reason(entitlements: Entitlements, *, kind: str, channel: str) -> str | None:
     """SPEC's list of tickets that are tracked without a response target; None when a target applies."""
     if not entitlements.has_contract:
@@ -133,7 +157,7 @@ def resolve_deadline(
     reason = no_target_reason(entitlements, kind=kind, channel=channel)
     if reason:
         return Deadline(due_at=None, clock_start=received_at, note=reason)
-    rules = entitlements.targets_for(priority)
+    rules = target_rules(entitlements, kind=kind, priority=priority)
     if not rules:
         return Deadline(due_at=None, clock_start=received_at, note=f"No target is set for {priority} priority.")
     return deadline_from_candidates(candidates_at(rules, received_at, changes), start=received_at, changes=changes)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from contracts.entitlements import Entitlements
 from contracts.models import Priority, describe_target, priority_rank
 from tickets.models import Ticket
-from tickets.sla.deadlines import Deadline, candidates_at, deadline_from_candidates, snapshot_rules
+from tickets.sla.deadlines import Deadline, candidates_at, deadline_from_candidates, premium_covers, snapshot_rules
 
 
 def is_raise(old_priority: str, new_priority: str) -> bool:
@@ -96,6 +96,11 @@ def escalation_refusal(ticket: Ticket, entitlements: Entitlements) -> str | None
         )
         return (
             "Escalation to the on-call team is part of Premium support, which your contract does not include." + advice
+        )
+    if not premium_covers(ticket.kind):
+        return (
+            f"A {ticket.get_kind_display().lower()} is not part of Premium support (configuration assistance and "
+            "custom development are not): it is not escalated to the on-call team."
         )
     if ticket.priority != Priority.URGENT or not ticket.is_open:
         return "Only open, urgent tickets can be escalated to the on-call team."
