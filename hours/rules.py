@@ -142,10 +142,16 @@ def year_grant(
 # Overage ----------------------------------------------------------------------------------------
 
 
-def debit_split(debit: int, available: int) -> tuple[int, int]:
-    """(within the balance, past it): the part of a debit the balance covers, and the overage."""
-    within = debit if debit <= available else max(0, available)
-    return within, debit - within
+def debit_split(debit: int, available: int, recorded_overage: int = 0) -> tuple[int, int]:
+    """(within the allotment, overage) of a new debit, given the balance before it and the overage rows still open.
+
+    The overage rows of a year always add up to how far its use passes its allotment. A void can give back
+    minutes that were within the allotment while an older entry's overage rows stay on record: that overage
+    is counted before any of the new debit is.
+    """
+    past_after = max(0, debit - available)  # how far use will pass the allotment once the debit is written
+    overage = min(debit, max(0, past_after - recorded_overage))
+    return debit - overage, overage
 
 
 # Which balance a piece of work draws from -----------------------------------------------------------

@@ -183,8 +183,8 @@ def debit(balance: HoursBalance, target: rules.Target, entry: TimeEntry, *, acto
     remaining_before = balance.remaining_minutes
     # Read the flag under the lock: an account manager may have changed it since the entitlements were read.
     overage_approved = Contract.objects.filter(pk=target.contract.pk).values_list("overage_approved", flat=True)[0]
-    within, excess = rules.debit_split(minutes, available)
-    if excess and not overage_approved:
+    overdraws = minutes > max(0, available)
+    if overdraws and not overage_approved:
         raise Refusal(
             "allotment_exhausted",
             f"Only {as_hours(max(0, available))} h ({max(0, available)} minutes) are left in {target.label}; "
@@ -192,6 +192,7 @@ def debit(balance: HoursBalance, target: rules.Target, entry: TimeEntry, *, acto
             remaining_minutes=max(0, available),
             needed_minutes=minutes,
         )
+    within, excess = rules.debit_split(minutes, available, _open_overage(balance) if overdraws else 0)
     common = {
         "contract": target.contract,
         "engagement": target.engagement,
@@ -218,6 +219,18 @@ def debit(balance: HoursBalance, target: rules.Target, entry: TimeEntry, *, acto
     balance.save(update_fields=["used_minutes", "updated_at"])
     carry_forward(balance, remaining_before, now=now)
     return rows
+
+
+def _open_overage(balance: HoursBalance) -> int:
+    """Minutes of the balance's overage rows that no reversal has given back."""
+    rows = LedgerEntry.objects.filter(
+        contract_id=balance.contract_id, kind=LedgerEntry.Kind.OVERAGE, reversed_by__isnull=True
+    )
+    if balance.engagement_id:
+        rows = rows.filter(engagement_id=balance.engagement_id)
+    else:
+        rows = rows.filter(engagement__isnull=True, period_start=balance.period_start)
+    return -sum(rows.values_list("minutes", flat=True))
 
 
 def _open_rows(entry: TimeEntry):

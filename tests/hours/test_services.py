@@ -343,6 +343,60 @@ def test_a_void_of_overage_reverses_both_rows(small_contract, make_ticket, log, 
     assert_balance_matches_ledger(small_contract)
 
 
+def test_after_a_void_a_debit_records_only_the_overage_the_year_really_has(
+    small_contract, make_ticket, log, account_manager, solution_architect
+):
+    """Regression: the overage rows of a year add up to how far its use passes the allotment, after a void too."""
+    services.overage_set(actor=account_manager, contract=small_contract, approved=True)
+    ticket = make_ticket(small_contract.organization)
+    first = log(ticket=ticket, minutes=45)
+    second = log(ticket=ticket, minutes=30)  # 15 within the hour, 15 past it
+    assert list(LedgerEntry.objects.filter(entry=second).values_list("kind", "minutes")) == [
+        ("debit", -15),
+        ("overage", -15),
+    ]
+    services.time_entry_void(actor=solution_architect, entry=first, now=NOW)  # use falls to 30 of 60 minutes
+    third = log(ticket=ticket, minutes=45)  # use is now 75 of 60: 15 over, which the second entry's row holds
+    assert list(LedgerEntry.objects.filter(entry=third).values_list("kind", "minutes")) == [("debit", -45)]
+    open_overage = LedgerEntry.objects.filter(contract=small_contract, kind="overage", reversed_by__isnull=True)
+    assert sum(open_overage.values_list("minutes", flat=True)) == -15
+    usage = selectors.year_usage(small_contract, contract_year(TERM_START, small_contract.term_end, TODAY))
+    assert (usage.used, usage.overage) == (75, 15)
+    # Past that, new minutes are overage again, and only the new ones.
+    fourth = log(ticket=ticket, minutes=15)
+    assert list(LedgerEntry.objects.filter(entry=fourth).values_list("kind", "minutes")) == [("overage", -15)]
+    assert_balance_matches_ledger(small_contract)
+
+
+def test_a_debit_within_the_allotment_after_a_void_records_no_overage(
+    small_contract, make_ticket, log, account_manager, solution_architect
+):
+    services.overage_set(actor=account_manager, contract=small_contract, approved=True)
+    ticket = make_ticket(small_contract.organization)
+    first = log(ticket=ticket, minutes=60)
+    log(ticket=ticket, minutes=30)  # all overage
+    services.time_entry_void(actor=solution_architect, entry=first, now=NOW)  # 30 of 60 used
+    later = log(ticket=ticket, minutes=15)
+    assert list(LedgerEntry.objects.filter(entry=later).values_list("kind", "minutes")) == [("debit", -15)]
+
+
+@pytest.mark.parametrize(
+    ("debit", "available", "recorded", "split"),
+    [
+        (30, 60, 0, (30, 0)),
+        (40, 15, 0, (15, 25)),
+        (15, -30, 30, (0, 15)),
+        (45, 30, 15, (45, 0)),  # the void case: the old overage row already holds the 15 minutes over
+        (45, 30, 30, (45, 0)),
+        (60, -10, 0, (0, 60)),  # lowered allotment: use already past it without an overage row
+    ],
+)
+def test_debit_split(debit, available, recorded, split):
+    from hours.rules import debit_split
+
+    assert debit_split(debit, available, recorded) == split
+
+
 def test_another_architect_cannot_change_an_entry(log, globex_ticket, make_user):
     from portal import roles
 
