@@ -1,4 +1,4 @@
-"""Contracts: what each customer organization bought, and so what support it is entitled to.
+"""Contracts, add-ons, connectors, Slack channels, engagements and the table of response targets.
 
 Only `contracts.entitlements.entitlements_for()` turns these rows into a tier, channels and targets.
 """

@@ -1,4 +1,4 @@
-"""Writes to contracts. Each runs in one transaction and records who made the change."""
+"""Contracts with their add-ons, connectors and Slack channels, and engagements: each write one transaction."""
 
 import uuid
 from collections.abc import Iterable
