@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.apps import apps
 from django.db.models import Prefetch, QuerySet
 from django.utils.text import capfirst
 
@@ -96,7 +97,28 @@ def contract_history(contract: Contract) -> list[HistoryEntry]:
         slack_model.objects.filter(organization_id=contract.organization_id).select_related("history_user"),
         lambda r: f"Slack channel {r.channel_id}",
     )
+    entries += _allotment_changes(contract)
     return sorted(entries, key=lambda e: e.when, reverse=True)
+
+
+def _allotment_changes(contract: Contract) -> list[HistoryEntry]:
+    """The hours ledger's allotment changes: what a change of hours or tier did to the contract year."""
+    from portal.templatetags.portal_format import hours
+
+    ledger = apps.get_model("hours", "LedgerEntry")  # hours builds on contracts: no import of it at load time
+    rows = ledger.objects.filter(
+        contract=contract, engagement__isnull=True, kind=ledger.Kind.ALLOTMENT_CHANGE
+    ).select_related("actor")
+    return [
+        HistoryEntry(
+            when=row.created_at,
+            who=str(row.actor) if row.actor else "system",
+            subject="Hours ledger",
+            action="allotment changed",
+            changes=[f"{'+' if row.minutes > 0 else '-'}{hours(abs(row.minutes))} h this contract year: {row.reason}"],
+        )
+        for row in rows
+    ]
 
 
 def organizations_with_contracts() -> QuerySet[Organization]:

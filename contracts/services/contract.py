@@ -1,14 +1,17 @@
 """Contracts with their add-ons, connectors and Slack channels, and engagements: each write one transaction."""
 
+import datetime
 import uuid
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from contracts.entitlements import support_tier
+from contracts.entitlements import Allotment, entitlements_for, support_tier
 from contracts.models import AddOn, Connector, Contract, Engagement, SlackChannel, Tier
-from portal import roles
+from portal import clock, roles
 from portal.models import Organization, User
 
 
@@ -86,12 +89,22 @@ def contract_save(
     escalation_channel: str = "",
     notes: str = "",
     slack_channel_ids: Iterable[str] | None = None,
+    now: datetime.datetime | None = None,
 ) -> Contract:
-    """Creates or updates a contract with its add-ons, connectors and Slack channels; history records each."""
+    """Creates or updates a contract with its add-ons, connectors and Slack channels; history records each.
+
+    A change of the yearly SA hours or of the tier during a contract year changes that year's allotment in the
+    hours ledger, in this same transaction.
+    """
     _require_editor(actor)
+    now = now or timezone.now()
     contract = contract or Contract(organization=organization)
     if contract.organization_id != organization.pk:
         raise ValidationError("A contract cannot move to another organization.")
+    existed = contract.pk is not None
+    before = _allotment_today(contract, now) if existed else None
+    old_hours = contract.sa_hours_per_year if existed else Decimal("0")
+    old_tier = support_tier(contract.plan, _active_kinds(contract)) if existed else None
     contract.plan = plan
     contract.term_start = term_start
     contract.term_end = term_end
@@ -118,7 +131,48 @@ def contract_save(
         contract.connectors.set(connectors)
     if slack_channel_ids is not None:
         _set_slack_channels(organization, slack_channel_ids, actor)
+    if existed:  # a new contract's first year is granted when its hours are first used
+        after = _allotment_today(contract, now)
+        if before is not None or after is not None:
+            reason = _allotment_reason(
+                old_hours=old_hours, new_hours=contract.sa_hours_per_year, old_tier=old_tier, after=after
+            )
+            # hours builds on contracts (its services import this module), so it is imported when needed.
+            from hours.services.allotments import allotment_change
+
+            allotment_change(contract=contract, before=before, after=after, actor=actor, reason=reason, now=now)
     return contract
+
+
+def _active_kinds(contract: Contract) -> set[str]:
+    return {a.kind for a in contract.add_ons.all() if a.is_active}
+
+
+def _allotment_today(contract: Contract, now: datetime.datetime) -> Allotment | None:
+    """The SA hours allotment of the contract's year that contains today, when it is the contract in force."""
+    ent = entitlements_for(contract.organization, at=clock.support_noon(clock.support_today(now)))
+    if ent.contract is None or ent.contract.pk != contract.pk:
+        return None
+    return ent.allotment
+
+
+def _hours_text(value) -> str:
+    return f"{Decimal(value).normalize():f}"
+
+
+def _allotment_reason(*, old_hours, new_hours, old_tier: str | None, after: Allotment | None) -> str:
+    """Why the contract year's allotment changed, in the words the statement and the ledger show."""
+    if after is None:
+        if old_tier == Tier.ENTERPRISE:
+            return "Enterprise support ended: the contract has no Solution Architect hours from now on."
+        return "The contract has no Solution Architect hours any more."
+    if old_tier != Tier.ENTERPRISE:
+        text = f"Enterprise support added with {_hours_text(new_hours)} Solution Architect hours a year."
+    else:
+        text = f"Yearly Solution Architect hours changed from {_hours_text(old_hours)} to {_hours_text(new_hours)}."
+    if after.minutes != int(Decimal(new_hours) * 60):
+        text += " This contract year is shorter than a full year: its allotment is prorated."
+    return text
 
 
 @transaction.atomic

@@ -54,7 +54,8 @@ def usage_notices_check(*, contract: Contract, period_start: datetime.date, now=
     recipients = _recipients(contract.organization)
     outbox.enqueue(
         "hours.services.notices.usage_notice_email",
-        key=f"usage:{contract.pk}:{period.start.isoformat()}:{highest}",
+        # The allotment is part of the key: after a change of the allotment, a threshold can be told again.
+        key=f"usage:{contract.pk}:{period.start.isoformat()}:{highest}:{usage.allotted}",
         summary=f"{contract.organization}: {highest}% of the SA hours used",
         contract_id=contract.pk,
         period_start=period.start.isoformat(),
@@ -66,6 +67,20 @@ def usage_notices_check(*, contract: Contract, period_start: datetime.date, now=
     # `sent_at`: when the notice went to the outbox, which sends it (and retries) after the commit.
     UsageNotice.objects.filter(pk__in=[n.pk for n in created]).update(sent_at=now, recipients=recipients)
     return len(created)
+
+
+@transaction.atomic
+def usage_notices_recheck(*, contract: Contract, period_start: datetime.date, now=None) -> int:
+    """After the year's allotment changed: thresholds it no longer reaches can be told again, and those it now
+    reaches are told (once). Returns how many notices were sent."""
+    period = contract_year(contract.term_start, contract.term_end, period_start)
+    usage = year_usage(contract, period) if period is not None else None
+    if usage is None:
+        return 0
+    if usage.allotted > 0:
+        below = [t for t in UsageNotice.THRESHOLDS if usage.used * 100 < t * usage.allotted]
+        UsageNotice.objects.filter(contract=contract, period_start=period.start, threshold__in=below).delete()
+    return usage_notices_check(contract=contract, period_start=period.start, now=now)
 
 
 def usage_notice_email(
