@@ -142,7 +142,11 @@ def test_a_tier_change_that_removes_the_allotment(globex_contract, globex_ticket
         actor=account_manager, contract=globex_contract, plan="growth", sa_hours_per_year=Decimal("0")
     )
     assert change_rows(globex_contract) == [
-        (-40 * 60, "Enterprise support ended: the contract has no Solution Architect hours from now on.", "am@vendor.test")
+        (
+            -40 * 60,
+            "Enterprise support ended: the contract has no Solution Architect hours from now on.",
+            "am@vendor.test",
+        )
     ]
     usage = usage_of(globex_contract)
     assert (usage.allotted, usage.used) == (0, 120)
@@ -169,7 +173,7 @@ def test_a_short_year_changes_by_the_prorated_difference(globex, make_contract, 
         globex, plan="enterprise", sa_hours=Decimal("40"), term_start=TERM_START, term_end=date(2027, 2, 17)
     )
     contract_services.contract_update_fields(actor=account_manager, contract=contract, sa_hours_per_year=Decimal("52"))
-    (minutes, reason, _), = change_rows(contract)
+    ((minutes, reason, _),) = change_rows(contract)
     # 183 of 365 days: 40 h -> 1203 minutes, 52 h -> 1564 minutes
     assert minutes == 52 * 60 * 183 // 365 - 40 * 60 * 183 // 365
     assert reason.endswith("This contract year is shorter than a full year: its allotment is prorated.")
