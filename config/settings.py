@@ -184,6 +184,10 @@ SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
 SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
 SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
 
+# Asana: with a token, engagements linked to an Asana project take their plan from it (contracts.tasks.asana_sync).
+ASANA_TOKEN = env.str("ASANA_TOKEN", default="")
+ASANA_API_URL = env.str("ASANA_API_URL", default="https://app.asana.com/api/1.0").rstrip("/")
+
 # Celery: with no REDIS_URL, tasks run inline so the demo needs nothing installed.
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_TIMEZONE = "UTC"
@@ -206,6 +210,8 @@ CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": crontab(minute="*")},
     "hours-usage-notices": {"task": "hours.tasks.usage_notices_sweep", "schedule": crontab(minute="*/15")},
     "outbox-flush": {"task": "portal.tasks.outbox_flush", "schedule": crontab(minute="*")},
+    "asana-sync": {"task": "contracts.tasks.asana_sync", "schedule": crontab(minute="*/15")},
+    "quotes-expire": {"task": "contracts.tasks.quotes_expire", "schedule": crontab(minute=5)},
 }
 
 # REST API

@@ -23,7 +23,7 @@ from config.api import ErrorSerializer, SlugRefField, visible_organizations
 from contracts.models import Connector, Contract, Engagement
 from contracts.periods import contract_year
 from hours import rules, selectors, services
-from hours.models import MAX_ENTRY_MINUTES, Category, LedgerEntry, TimeEntry
+from hours.models import MAX_ENTRY_MINUTES, Category, LedgerEntry, TimeEntry, WorkMode
 from portal import clock, roles
 from portal.api import UserRefSerializer
 from portal.models import Organization
@@ -72,6 +72,12 @@ class TimeEntrySerializer(serializers.ModelSerializer):
     )
     connector = SlugRefField(slug_field="slug", queryset=Connector.objects.all(), required=False, allow_null=True)
     category = serializers.ChoiceField(choices=Category.choices)
+    work_mode = serializers.ChoiceField(
+        choices=WorkMode.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Work on an engagement: `online_call` or `offline_work` (required there); empty otherwise.",
+    )
     minutes = MinutesField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     organization = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -86,6 +92,7 @@ class TimeEntrySerializer(serializers.ModelSerializer):
             "engagement",
             "category",
             "connector",
+            "work_mode",
             "work_date",
             "minutes",
             "minutes_debited",
@@ -186,6 +193,7 @@ class TimeEntryViewSet(
             ticket=data.get("ticket"),
             engagement=data.get("engagement"),
             connector=data.get("connector"),
+            work_mode=data.get("work_mode", ""),
             note=data.get("note", ""),
         )
 
@@ -196,7 +204,7 @@ class TimeEntryViewSet(
 
     def perform_update(self, serializer):
         data = serializer.validated_data
-        changes = {name: data[name] for name in ("ticket", "engagement", "connector") if name in data}
+        changes = {name: data[name] for name in ("ticket", "engagement", "connector", "work_mode") if name in data}
         serializer.instance = services.time_entry_edit(
             actor=self.request.user,
             entry=serializer.instance,

@@ -5,7 +5,7 @@ import datetime
 
 from contracts.models import Connector, Engagement
 from hours import services
-from hours.models import Category, TimeEntry
+from hours.models import Category, TimeEntry, WorkMode
 from portal import clock
 from portal.models import Organization, User
 from tickets.models import Kind as TicketKind
@@ -40,9 +40,9 @@ DEMO_HOURS = {
     ),
 }
 UMBRELLA = [
-    (60, 240, "Inventory flow mapping workshop."),
-    (35, 300, "Order flow cut-over rehearsal."),
-    (6, 180, "Item master migration scripts."),
+    (60, 240, WorkMode.ONLINE_CALL, "Inventory flow mapping workshop."),
+    (35, 300, WorkMode.OFFLINE_WORK, "Order flow cut-over rehearsal."),
+    (6, 180, WorkMode.OFFLINE_WORK, "Item master migration scripts."),
 ]
 
 
@@ -91,13 +91,14 @@ def seed(*, today: datetime.date, out) -> None:
     if engagement is None or TimeEntry.objects.filter(organization=umbrella).exists():
         return
     ticket = Ticket.objects.filter(organization=umbrella, engagement=engagement).first()
-    for days_ago, minutes, note in UMBRELLA:
+    for days_ago, minutes, work_mode, note in UMBRELLA:
         day = today - datetime.timedelta(days=days_ago)
         services.time_entry_log(
             architect=architect,
             engagement=engagement,
             ticket=ticket,
             category=Category.ENGAGEMENT_WORK,
+            work_mode=work_mode,
             minutes=minutes,
             work_date=day,
             note=note,

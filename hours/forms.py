@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from contracts.models import Connector, Engagement
 from hours import rules
-from hours.models import MAX_ENTRY_MINUTES, Category
+from hours.models import MAX_ENTRY_MINUTES, Category, WorkMode
 from portal.formstyle import BootstrapFormMixin
 from portal.models import Organization
 from tickets.models import Kind as TicketKind
@@ -65,8 +65,18 @@ class TimeEntryForm(BootstrapFormMixin, forms.Form):
     ticket = forms.ModelChoiceField(
         queryset=Ticket.objects.none(), required=False, help_text="A configuration request."
     )
-    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False)
+    engagement = forms.ModelChoiceField(
+        queryset=Engagement.objects.none(),
+        required=False,
+        help_text="For Integration Support, only when the work belongs to an engagement (a connector's onboarding).",
+    )
     category = forms.ChoiceField(choices=Category.choices)
+    work_mode = forms.ChoiceField(
+        choices=[("", "—"), *WorkMode.choices],
+        required=False,
+        label="Online call or offline work",
+        help_text="Work on an engagement says which it was.",
+    )
     connector = forms.ModelChoiceField(
         queryset=Connector.objects.filter(is_active=True), required=False, help_text="For Integration Support."
     )

@@ -34,6 +34,18 @@ ALLOTMENT_CATEGORIES = (
 )
 
 
+class WorkMode(models.TextChoices):
+    """How engagement work was done (Configuration Support runs as online calls and offline work)."""
+
+    ONLINE_CALL = "online_call", "Online call"
+    OFFLINE_WORK = "offline_work", "Offline work"
+
+
+# What may be logged against an engagement: its own work, and Integration Support for a connector the contract
+# has (a connector an accepted quote added, onboarded under the engagement the quote created).
+ENGAGEMENT_CATEGORIES = (Category.ENGAGEMENT_WORK, Category.INTEGRATION_SUPPORT)
+
+
 def round_up(minutes: int, increment: int) -> int:
     """Minutes rounded up to the next multiple of the increment: 50 by 15 -> 60, 45 by 15 -> 45."""
     increment = max(1, int(increment))
@@ -79,6 +91,12 @@ class TimeEntry(models.Model):
     minutes = models.PositiveIntegerField(help_text="As entered.")
     minutes_debited = models.PositiveIntegerField(help_text="Rounded up to the contract's increment.")
     period_start = models.DateField(null=True, blank=True, help_text="The contract year debited (allotment work).")
+    work_mode = models.CharField(
+        max_length=12,
+        choices=WorkMode.choices,
+        blank=True,
+        help_text="Engagement work: an online call or offline work.",
+    )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -103,9 +121,12 @@ class TimeEntry(models.Model):
                 condition=Q(ticket__isnull=False) | Q(engagement__isnull=False), name="time_entry_has_work_item"
             ),
             models.CheckConstraint(
-                condition=Q(category="engagement_work", engagement__isnull=False)
+                condition=Q(category__in=["engagement_work", "integration_support"], engagement__isnull=False)
                 | (~Q(category="engagement_work") & Q(engagement__isnull=True)),
                 name="time_entry_engagement_category",
+            ),
+            models.CheckConstraint(
+                condition=Q(engagement__isnull=False) | Q(work_mode=""), name="time_entry_work_mode_on_engagements"
             ),
         ]
         indexes = [

@@ -15,7 +15,7 @@ from django.urls import reverse
 from contracts.entitlements import Allotment, Entitlements, entitlements_for
 from contracts.models import Connector, Contract, Engagement, Tier
 from contracts.periods import ContractYear, contract_year
-from hours.models import ALLOTMENT_CATEGORIES, MAX_ENTRY_MINUTES, Category
+from hours.models import ALLOTMENT_CATEGORIES, ENGAGEMENT_CATEGORIES, MAX_ENTRY_MINUTES, Category, WorkMode
 from portal import clock
 from portal.models import Organization
 from portal.refusals import Refusal
@@ -236,6 +236,20 @@ def _check_ticket_kind(ticket: Ticket, *, engagement: Engagement | None) -> None
         )
 
 
+def check_work_mode(work_mode: str, *, engagement: Engagement | None) -> str:
+    """Engagement work says whether it was an online call or offline work; other work says neither."""
+    work_mode = work_mode or ""
+    if work_mode and work_mode not in WorkMode.values:
+        raise ValidationError({"work_mode": f"Choose one of: {', '.join(WorkMode.values)}."})
+    if engagement is not None and not work_mode:
+        raise ValidationError(
+            {"work_mode": "Say whether the work on the engagement was an online call or offline work."}
+        )
+    if engagement is None and work_mode:
+        raise ValidationError({"work_mode": "Only work on an engagement is an online call or offline work."})
+    return work_mode
+
+
 def _check_shape(*, ticket, engagement, category, connector) -> Engagement | None:
     """The input's own consistency (a ValidationError per field); returns the engagement the work is on."""
     if category not in Category.values:
@@ -255,8 +269,13 @@ def _check_shape(*, ticket, engagement, category, connector) -> Engagement | Non
         )
     ):
         raise ValidationError({"ticket": f"Ticket #{ticket.pk} is not part of the engagement “{engagement}”."})
-    if engagement is not None and category != Category.ENGAGEMENT_WORK:
-        raise ValidationError({"category": "Work on an engagement is logged as Engagement work."})
+    if engagement is not None and category not in ENGAGEMENT_CATEGORIES:
+        raise ValidationError(
+            {
+                "category": "Work on an engagement is logged as Engagement work, or as Integration Support for one "
+                "of the contract's connectors."
+            }
+        )
     if engagement is None and category == Category.ENGAGEMENT_WORK:
         raise ValidationError({"engagement": "Engagement work names the engagement."})
     if category == Category.INTEGRATION_SUPPORT and connector is None:
@@ -294,6 +313,13 @@ def resolve_target(
                 "no_allotment",
                 f"The engagement “{engagement}” is {engagement.get_status_display().lower()}, not active: "
                 "it has no hours to debit.",
+            )
+        if category == Category.INTEGRATION_SUPPORT and connector.pk not in ent.connector_ids:
+            raise Refusal(
+                "connector_not_in_contract",
+                f"The {connector} connector is not in {organization}'s contract: an engagement's Integration Support "
+                "covers the contract's connectors only. A new connector is a new project: request a quote instead.",
+                **quote_offer(organization, connector, ticket),
             )
         return Target(
             organization, contract, contract.rounding_increment_minutes, engagement=engagement, entitlements=ent

@@ -17,7 +17,7 @@ from contracts.models import Connector, Contract, Engagement
 from contracts.periods import contract_year, contract_years
 from hours import rules, selectors, services
 from hours.forms import AdjustForm, EditEntryForm, TimeEntryForm, VoidForm
-from hours.models import Category, TimeEntry
+from hours.models import ENGAGEMENT_CATEGORIES, Category, TimeEntry
 from portal import clock, roles
 from portal.decorators import require, role_required, staff_required
 from portal.models import Organization
@@ -66,8 +66,12 @@ def _form_kwargs(form) -> dict:
         "minutes": data["minutes"],
         "work_date": data["work_date"],
         "ticket": data.get("ticket"),
-        "engagement": data.get("engagement") if data["category"] == Category.ENGAGEMENT_WORK else None,
+        "engagement": data.get("engagement") if data["category"] in ENGAGEMENT_CATEGORIES else None,
         "connector": data.get("connector") if data["category"] == Category.INTEGRATION_SUPPORT else None,
+        "work_mode": data.get("work_mode", "")
+        if data["category"] == Category.ENGAGEMENT_WORK
+        or (data["category"] == Category.INTEGRATION_SUPPORT and data.get("engagement"))
+        else "",
         "note": data.get("note", ""),
     }
 
@@ -200,6 +204,7 @@ def entry_edit(request, pk: int):
         "engagement": entry.engagement_id,
         "category": entry.category,
         "connector": entry.connector_id,
+        "work_mode": entry.work_mode,
         "work_date": entry.work_date,
         "minutes": entry.minutes,
         "note": entry.note,

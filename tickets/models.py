@@ -74,6 +74,14 @@ class Ticket(models.Model):
     requester_label = models.CharField(
         max_length=200, blank=True, help_text="Who wrote, when they have no account (a Slack user, say)."
     )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="raised_tickets",
+        help_text="Staff who opened it on the customer's behalf (a quote request from a refused time entry, say).",
+    )
     subject = models.CharField(max_length=200)
     description = models.TextField()
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.QUESTION)

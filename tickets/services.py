@@ -110,12 +110,18 @@ def ticket_open(
     connector=None,
     suggested_articles: Iterable[int] = (),
     requester_label: str = "",
+    raised_by: User | None = None,
     now: datetime.datetime | None = None,
 ) -> Ticket:
-    """Opens a ticket with its deadline snapshot; refuses a channel the contract does not include."""
+    """Opens a ticket with its deadline snapshot; refuses a channel the contract does not include.
+
+    `raised_by` names the staff member who opens it on the customer's behalf (the requester stays the customer).
+    """
     now = now or timezone.now()
     if requester is not None and not roles.is_support_staff(requester) and requester.organization != organization:
         raise PermissionDenied("A customer opens tickets only for their own organization.")
+    if raised_by is not None and not roles.is_support_staff(raised_by):
+        raise PermissionDenied("Only staff open a ticket on a customer's behalf.")
     ent = entitlements_for(organization, at=now)
     if not ent.allows(entitlement_channel(channel)):
         raise channel_refusal(channel, ent)
@@ -127,6 +133,7 @@ def ticket_open(
         organization=organization,
         requester=requester,
         requester_label=requester_label[:200],
+        raised_by=raised_by,
         subject=subject.strip()[:200],
         description=description,
         kind=kind,
@@ -166,8 +173,10 @@ def ticket_open(
     _event(
         ticket,
         TicketEvent.Kind.CREATED,
-        f"Received via {ticket.get_channel_display()}; {due_text}.",
-        actor=requester,
+        f"Received via {ticket.get_channel_display()}"
+        + (f", raised by {raised_by} for {ticket.requester_name()}" if raised_by else "")
+        + f"; {due_text}.",
+        actor=raised_by or requester,
         now=now,
         due=ticket.first_response_due_at and ticket.first_response_due_at.isoformat(),
     )

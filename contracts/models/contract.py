@@ -5,6 +5,7 @@ Only `contracts.entitlements.entitlements_for()` turns these rows into a tier, c
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -211,6 +212,15 @@ class Engagement(models.Model):
     via_email = models.BooleanField("agreed channel: email", default=False)
     via_slack = models.BooleanField("agreed channel: Slack", default=False)
     board_url = models.URLField("project board", blank=True)
+    asana_project_gid = models.CharField(
+        "Asana project",
+        max_length=40,
+        blank=True,
+        help_text="The gid of the customer's Asana project: with ASANA_TOKEN set, its plan is synced from there.",
+    )
+    asana_synced_at = models.DateTimeField(null=True, blank=True, help_text="The last sync that succeeded.")
+    asana_sync_error = models.TextField(blank=True, help_text="Why the last sync failed (empty when it succeeded).")
+    asana_sync_failed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -221,6 +231,11 @@ class Engagement(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def plan_is_synced(self) -> bool:
+        """True when the plan comes from Asana: the engagement names a project and the portal has a token."""
+        return bool(self.asana_project_gid and settings.ASANA_TOKEN)
 
     @property
     def agreed_channels(self) -> list[str]:

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from contracts.entitlements import Allotment, entitlements_for, support_tier
-from contracts.models import AddOn, Connector, Contract, Engagement, SlackChannel, Tier
+from contracts.models import AddOn, ChangeRequest, Connector, Contract, Engagement, SlackChannel, Tier
+from contracts.services import changes
 from portal import clock, roles
 from portal.models import Organization, User
 
@@ -89,18 +90,22 @@ def contract_save(
     escalation_channel: str = "",
     notes: str = "",
     slack_channel_ids: Iterable[str] | None = None,
+    change_request: ChangeRequest | None = None,
     now: datetime.datetime | None = None,
 ) -> Contract:
     """Creates or updates a contract with its add-ons, connectors and Slack channels; history records each.
 
     A change of the yearly SA hours or of the tier during a contract year changes that year's allotment in the
-    hours ledger, in this same transaction.
+    hours ledger, in this same transaction. With `change_request` (an accepted one), the save is recorded as the
+    change that applies it.
     """
     _require_editor(actor)
     now = now or timezone.now()
     contract = contract or Contract(organization=organization)
     if contract.organization_id != organization.pk:
         raise ValidationError("A contract cannot move to another organization.")
+    if change_request is not None:
+        changes.check_applicable(change_request, organization=organization)
     existed = contract.pk is not None
     before = _allotment_today(contract, now) if existed else None
     old_hours = contract.sa_hours_per_year if existed else Decimal("0")
@@ -131,6 +136,8 @@ def contract_save(
         contract.connectors.set(connectors)
     if slack_channel_ids is not None:
         _set_slack_channels(organization, slack_channel_ids, actor)
+    if change_request is not None:
+        changes.mark_applied(change_request, actor=actor, batch=batch, now=now)
     if existed:  # a new contract's first year is granted when its hours are first used
         after = _allotment_today(contract, now)
         if before is not None or after is not None:
@@ -197,18 +204,51 @@ def contract_update_fields(*, actor: User, contract: Contract, **changes) -> Con
 
 
 @transaction.atomic
-def engagement_save(*, actor: User, contract: Contract, engagement: Engagement | None = None, **fields) -> Engagement:
-    """Creates or updates a Configuration Support engagement; the add-on follows an active engagement."""
+def engagement_save(
+    *,
+    actor: User,
+    contract: Contract,
+    engagement: Engagement | None = None,
+    change_request: ChangeRequest | None = None,
+    now: datetime.datetime | None = None,
+    **fields,
+) -> Engagement:
+    """Creates or updates a Configuration Support engagement; the add-on follows an active engagement.
+
+    With `change_request` (an accepted request for Configuration Support), the save is recorded as applying it.
+    """
     _require_editor(actor)
+    if change_request is not None:
+        changes.check_applicable(change_request, organization=contract.organization)
+    batch = f"change {uuid.uuid4().hex[:12]}"
+    engagement = engagement_write(actor=actor, contract=contract, engagement=engagement, batch=batch, **fields)
+    if change_request is not None:
+        changes.mark_applied(change_request, actor=actor, batch=batch, now=now or timezone.now())
+    return engagement
+
+
+def engagement_write(
+    *, actor: User, contract: Contract, engagement: Engagement | None = None, batch: str = "", **fields
+) -> Engagement:
+    """The engagement's write, for services that have already decided the actor may make it (quote acceptance)."""
     engagement = engagement or Engagement(contract=contract)
     for name, value in fields.items():
         setattr(engagement, name, value)
-    _save(engagement, actor)
+    _save(engagement, actor, batch)
     if engagement.status == Engagement.Status.ACTIVE:
         add_on = AddOn.objects.filter(contract=contract, kind=AddOn.Kind.CONFIGURATION_SUPPORT).first()
         if add_on is None:
-            _save(AddOn(contract=contract, kind=AddOn.Kind.CONFIGURATION_SUPPORT), actor)
+            _save(AddOn(contract=contract, kind=AddOn.Kind.CONFIGURATION_SUPPORT), actor, batch)
         elif not add_on.is_active:
             add_on.is_active = True
-            _save(add_on, actor)
+            _save(add_on, actor, batch)
     return engagement
+
+
+def connector_add(*, contract: Contract, connector: Connector, actor: User, batch: str) -> None:
+    """Adds a connector to the contract, recorded in its history, for services that decided it (quote acceptance)."""
+    if contract.connectors.filter(pk=connector.pk).exists():
+        return
+    contract._history_user = actor
+    contract._change_reason = batch
+    contract.connectors.add(connector)

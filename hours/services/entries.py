@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from contracts.models import Connector, Engagement
 from hours import rules
-from hours.models import Category, TimeEntry, round_up
+from hours.models import ENGAGEMENT_CATEGORIES, Category, TimeEntry, round_up
 from hours.services import ledger, locks
 from portal import roles
 from portal.models import User
@@ -52,10 +52,14 @@ def time_entry_log(
     ticket: Ticket | None = None,
     engagement: Engagement | None = None,
     connector: Connector | None = None,
+    work_mode: str = "",
     note: str = "",
     now: datetime.datetime | None = None,
 ) -> TimeEntry:
-    """Records a Solution Architect's time and debits it, rounded up, from the balance it belongs to."""
+    """Records a Solution Architect's time and debits it, rounded up, from the balance it belongs to.
+
+    Work on an engagement says whether it was an online call or offline work (`work_mode`).
+    """
     now = now or timezone.now()
     _require_logger(architect)
     minutes = rules.entry_minutes(minutes)
@@ -63,6 +67,7 @@ def time_entry_log(
     target = rules.resolve_target(
         ticket=ticket, engagement=engagement, category=category, connector=connector, work_date=work_date
     )
+    work_mode = rules.check_work_mode(work_mode, engagement=target.engagement)
     _check_lock(architect, work_date, now=now)
     balance = ledger.lock_target(target, now=now)
     entry = TimeEntry(
@@ -77,6 +82,7 @@ def time_entry_log(
         minutes=minutes,
         minutes_debited=round_up(minutes, target.increment),
         period_start=target.period_start,
+        work_mode=work_mode,
         note=note.strip(),
         created_at=now,
         updated_at=now,
@@ -103,6 +109,7 @@ def time_entry_edit(
     ticket=_KEEP,
     engagement=_KEEP,
     connector=_KEEP,
+    work_mode: str | None = None,
     note: str | None = None,
     now: datetime.datetime | None = None,
 ) -> TimeEntry:
@@ -115,7 +122,7 @@ def time_entry_edit(
     new_ticket = entry.ticket if ticket is _KEEP else ticket
     new_engagement = entry.engagement if engagement is _KEEP else engagement
     new_category = category or entry.category
-    if new_category != Category.ENGAGEMENT_WORK and engagement is _KEEP:
+    if new_category not in ENGAGEMENT_CATEGORIES and engagement is _KEEP:
         new_engagement = None
     new_connector = entry.connector if connector is _KEEP else connector
     if new_category != Category.INTEGRATION_SUPPORT and connector is _KEEP:
@@ -129,6 +136,10 @@ def time_entry_edit(
         category=new_category,
         connector=new_connector,
         work_date=new_date,
+    )
+    new_mode = rules.check_work_mode(
+        entry.work_mode if work_mode is None and target.engagement is not None else (work_mode or ""),
+        engagement=target.engagement,
     )
     new_debit = round_up(new_minutes, target.increment)
     old_key = (
@@ -149,6 +160,7 @@ def time_entry_edit(
     entry.minutes_debited = new_debit
     entry.work_date = new_date
     entry.period_start = target.period_start
+    entry.work_mode = new_mode
     if note is not None:
         entry.note = note.strip()
     entry.updated_at = now

@@ -139,7 +139,7 @@ def test_the_ledger_of_another_period_or_an_engagement(api, account_manager, glo
         "detail": "period_start: Write the day as YYYY-MM-DD.",
         "errors": {"period_start": ["Write the day as YYYY-MM-DD."]},
     }
-    log(engagement=engagement, category="engagement_work", minutes=90)
+    log(engagement=engagement, category="engagement_work", work_mode="online_call", minutes=90)
     umbrella_url = f"/api/v1/contracts/{engagement.contract.pk}/ledger/"
     rows = client.get(umbrella_url, {"engagement": engagement.pk}).json()["results"]
     assert [(r["kind"], r["minutes"], r["engagement"]) for r in rows] == [

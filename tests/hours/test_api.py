@@ -64,8 +64,23 @@ def test_engagement_work(sa_api, engagement):
         {"engagement": engagement.pk, "category": "engagement_work", "work_date": "2026-11-26", "minutes": 90},
         format="json",
     )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "work_mode": ["Say whether the work on the engagement was an online call or offline work."]
+    }
+    response = sa_api.post(
+        URL,
+        {
+            "engagement": engagement.pk,
+            "category": "engagement_work",
+            "work_mode": "online_call",
+            "work_date": "2026-11-26",
+            "minutes": 90,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.data
-    assert response.json()["engagement"] == engagement.pk
+    assert (response.json()["engagement"], response.json()["work_mode"]) == (engagement.pk, "online_call")
 
 
 @pytest.mark.parametrize(
@@ -185,7 +200,7 @@ def test_customer_admins_read_their_organizations_entries_only(
     api, globex_ticket, log, gina, alice, bob, make_ticket, engagement
 ):
     entry = log(ticket=globex_ticket)
-    umbrella_entry = log(engagement=engagement, category="engagement_work")
+    umbrella_entry = log(engagement=engagement, category="engagement_work", work_mode="offline_work")
     gina_api = api(gina)
     assert [e["id"] for e in gina_api.get(URL).json()["results"]] == [entry.pk]
     assert gina_api.get(f"{URL}{umbrella_entry.pk}/").status_code == 404

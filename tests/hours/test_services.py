@@ -130,7 +130,7 @@ def test_integration_support_for_a_contract_connector_is_debited(log, globex_tic
     assert entry.connector.slug == "shopify"
 
 
-def test_the_quote_request_is_one_step_and_not_duplicated(solution_architect, globex_ticket):
+def test_the_quote_request_is_one_step_and_not_duplicated(solution_architect, globex_ticket, gina):
     quote = services.connector_quote_request(
         architect=solution_architect,
         organization=globex_ticket.organization,
@@ -138,9 +138,11 @@ def test_the_quote_request_is_one_step_and_not_duplicated(solution_architect, gl
         ticket=globex_ticket,
         now=NOW,
     )
-    assert (quote.kind, quote.connector.slug, quote.requester, quote.channel) == (
+    # The SA opened the configuration ticket here, so the request goes to the organization's admin.
+    assert (quote.kind, quote.connector.slug, quote.requester, quote.raised_by, quote.channel) == (
         "connector_quote",
         "amazon",
+        gina,
         solution_architect,
         "portal",
     )
@@ -150,6 +152,37 @@ def test_the_quote_request_is_one_step_and_not_duplicated(solution_architect, gl
     )
     assert again.pk == quote.pk
     assert Ticket.objects.filter(kind=Kind.CONNECTOR_QUOTE).count() == 1
+
+
+def test_a_quote_request_names_the_customer_who_asked_and_the_sa_who_raised_it(
+    solution_architect, globex_contract, gina, make_user, django_capture_on_commit_callbacks
+):
+    from tickets.services import ticket_open
+
+    george = make_user("george@globex.test", organization=globex_contract.organization, full_name="George Globex")
+    asked = ticket_open(
+        organization=globex_contract.organization,
+        requester=george,
+        subject="Sync Amazon listings",
+        description="d",
+        kind=Kind.CONFIGURATION_REQUEST,
+        now=NOW,
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = services.connector_quote_request(
+            architect=solution_architect,
+            organization=globex_contract.organization,
+            connector=connector("amazon"),
+            ticket=asked,
+            now=NOW,
+        )
+    assert (quote.requester, quote.raised_by) == (george, solution_architect)
+    receipts = [m for m in mail.outbox if "We received your request" in m.body]
+    assert [m.to for m in receipts] == [["george@globex.test"]]
+    created = quote.events.get(kind="created")
+    assert "raised by Sasha Architect for George Globex" in created.message
+    assert created.actor == solution_architect
 
 
 def test_incident_work_against_an_engagement_is_refused(engagement, make_ticket, log):
@@ -166,7 +199,7 @@ def test_incident_work_against_the_allotment_is_refused(globex_contract, make_ti
 
 
 def test_engagement_work_debits_the_quoted_hours(engagement, log):
-    entry = log(engagement=engagement, category="engagement_work", minutes=100)
+    entry = log(engagement=engagement, category="engagement_work", work_mode="offline_work", minutes=100)
     assert entry.minutes_debited == 105
     usage = selectors.engagement_usage(engagement)
     assert (usage.allotted, usage.used, usage.remaining) == (3600, 105, 3495)

@@ -81,7 +81,7 @@ def test_a_future_date_on_the_page_is_refused(client, solution_architect, globex
     assert response.context["form"].errors["work_date"] == ["The work date 2026-11-28 is in the future."]
 
 
-def test_a_refusal_is_shown_with_its_reason_and_a_quote_button(client, solution_architect, globex_ticket):
+def test_a_refusal_is_shown_with_its_reason_and_a_quote_button(client, solution_architect, globex_ticket, gina):
     from contracts.models import Connector
 
     login(client, solution_architect)
@@ -100,7 +100,7 @@ def test_a_refusal_is_shown_with_its_reason_and_a_quote_button(client, solution_
     )
     assert quote.status_code == 302
     ticket = Ticket.objects.get(kind="connector_quote")
-    assert (ticket.connector, ticket.requester) == (amazon, solution_architect)
+    assert (ticket.connector, ticket.requester, ticket.raised_by) == (amazon, gina, solution_architect)
 
 
 # Week, customers, edit and void ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// The time-entry form: shows the connector only for Integration Support, the engagement only for engagement work,
+// The time-entry form: shows the connector only for Integration Support, the engagement (and how the work was done)
+// only for engagement work and Integration Support,
 // and narrows tickets and engagements to the chosen organization. The form works without it.
 (function () {
   "use strict";
@@ -11,8 +12,11 @@
     var value = category ? category.value : "";
     var connector = block("connector");
     var engagement = block("engagement");
+    var mode = block("work_mode");
+    var onEngagement = value === "engagement_work" || value === "integration_support";
     if (connector) { connector.hidden = value !== "integration_support"; }
-    if (engagement) { engagement.hidden = value !== "engagement_work"; }
+    if (engagement) { engagement.hidden = !onEngagement; }
+    if (mode) { mode.hidden = !onEngagement; }
   }
   function narrow() {
     var chosen = organization ? organization.value : "";
