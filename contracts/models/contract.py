@@ -223,7 +223,8 @@ class Engagement(models.Model):
     asana_sync_failed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    # The sync's own bookkeeping is not a change of the engagement: its history leaves it out.
+    history = HistoricalRecords(excluded_fields=["asana_synced_at", "asana_sync_error", "asana_sync_failed_at"])
     objects = EngagementQuerySet.as_manager()
 
     class Meta:
