@@ -1,0 +1,4 @@
+"""Contract pages.
+
+- `contract`: accounts, contracts, engagements' forms and a customer's contract page.
+"""
