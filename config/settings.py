@@ -249,6 +249,9 @@ SPECTACULAR_SETTINGS = {
         "ArticleStatusEnum": "portal.models.Article.Status",
         "InboundEmailStatusEnum": "tickets.channels.models.InboundEmail.Status",
         "InboundEmailSourceEnum": "tickets.channels.models.InboundEmail.Source",
+        "ChangeRequestStatusEnum": "contracts.models.ChangeRequest.Status",
+        "QuoteStatusEnum": "contracts.models.Quote.Status",
+        "MilestoneStatusEnum": "contracts.models.Milestone.Status",
     },
 }
 

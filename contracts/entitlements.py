@@ -3,6 +3,7 @@
 Every other part of the portal asks `entitlements_for()`; nothing else derives a tier.
 """
 
+import dataclasses
 import datetime
 from dataclasses import dataclass, field
 
@@ -165,11 +166,7 @@ def _entitlements(organization, contract, slack_ids, targets, day) -> Entitlemen
     premium = AddOn.Kind.PREMIUM_SUPPORT in add_ons
     engagements = tuple(e for e in contract.engagements.all() if e.status == Engagement.Status.ACTIVE)
     slack_add_on = AddOn.Kind.SLACK_CHANNEL in add_ons
-    sources = [tier] + ([TargetSource.PREMIUM] if premium else [])
-    rules = tuple(
-        TargetRule(source=t.source, priority=t.priority, target_minutes=t.target_minutes, calendar=t.calendar)
-        for t in _targets_of(targets, sources)
-    )
+    rules = _rules(targets, tier=tier, premium=premium)
     allotment = None
     if tier == Tier.ENTERPRISE and contract.sa_hours_per_year > 0:
         period = contract_year(contract.term_start, contract.term_end, day)
@@ -202,6 +199,36 @@ def _entitlements(organization, contract, slack_ids, targets, day) -> Entitlemen
         slack_channel_ids=slack_ids,
         escalation_channel=contract.escalation_channel if premium else "",
         add_ons=add_ons,
+    )
+
+
+def _rules(targets: list[ResponseTarget], *, tier: str, premium: bool) -> tuple[TargetRule, ...]:
+    sources = [tier] + ([TargetSource.PREMIUM] if premium else [])
+    return tuple(
+        TargetRule(source=t.source, priority=t.priority, target_minutes=t.target_minutes, calendar=t.calendar)
+        for t in _targets_of(targets, sources)
+    )
+
+
+def entitlements_as_if(entitlements: Entitlements, *, add_ons) -> Entitlements:
+    """The organization's entitlements had its contract these add-ons as well: the tier, Premium, channels and
+    targets a change of support level would give (one query). Without a contract there is nothing to change."""
+    if entitlements.contract is None:
+        return entitlements
+    kinds = tuple(sorted(set(entitlements.add_ons) | set(add_ons)))
+    tier = support_tier(entitlements.contract.plan, kinds)
+    premium = AddOn.Kind.PREMIUM_SUPPORT in kinds
+    slack_add_on = AddOn.Kind.SLACK_CHANNEL in kinds
+    return dataclasses.replace(
+        entitlements,
+        tier=tier,
+        premium=premium,
+        slack_add_on=slack_add_on,
+        add_ons=kinds,
+        response_targets=_rules(list(ResponseTarget.objects.all()), tier=tier, premium=premium),
+        channels=allowed_channels(
+            tier=tier, premium=premium, slack_add_on=slack_add_on, slack_engagement=entitlements.slack_engagement
+        ),
     )
 
 

@@ -28,6 +28,11 @@ class OrganizationRefSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
+class PersonRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="get_full_name", read_only=True)
+
+
 class ResponseTargetSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices)
     target_minutes = serializers.IntegerField()
@@ -187,9 +192,19 @@ class EngagementSerializer(serializers.ModelSerializer):
             "via_slack",
             "agreed_channels",
             "board_url",
+            "asana_project_gid",
+            "asana_synced_at",
+            "asana_sync_error",
             "created_at",
         ]
-        read_only_fields = ["id", "organization", "agreed_channels", "created_at"]
+        read_only_fields = [
+            "id",
+            "organization",
+            "agreed_channels",
+            "asana_synced_at",
+            "asana_sync_error",
+            "created_at",
+        ]
 
     def get_fields(self):
         fields = super().get_fields()

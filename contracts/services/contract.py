@@ -28,7 +28,7 @@ def _save(instance, actor: User, batch: str = "") -> None:
     instance.save()
 
 
-def _set_add_ons(contract: Contract, kinds: Iterable[str], actor: User) -> None:
+def _set_add_ons(contract: Contract, kinds: Iterable[str], actor: User, batch: str = "") -> None:
     wanted = set(kinds)
     unknown = wanted - set(AddOn.Kind.values)
     if unknown:
@@ -39,10 +39,10 @@ def _set_add_ons(contract: Contract, kinds: Iterable[str], actor: User) -> None:
         active = kind in wanted
         if add_on is None and active:
             add_on = AddOn(contract=contract, kind=kind, is_active=True)
-            _save(add_on, actor)
+            _save(add_on, actor, batch)
         elif add_on is not None and add_on.is_active != active:
             add_on.is_active = active
-            _save(add_on, actor)
+            _save(add_on, actor, batch)
 
 
 def _validate_rules(contract: Contract, add_on_kinds: set[str]) -> None:
@@ -128,7 +128,7 @@ def contract_save(
     # One id for every history record this save writes, so the history shows them as one change.
     batch = f"change {uuid.uuid4().hex[:12]}"
     _save(contract, actor, batch)
-    _set_add_ons(contract, add_on_kinds, actor)
+    _set_add_ons(contract, add_on_kinds, actor, batch)
     connectors = list(connectors)
     if set(contract.connectors.all()) != set(connectors):
         contract._history_user = actor

@@ -6,9 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from contracts import services
+from contracts.comparison import level_name
 from contracts.entitlements import entitlements_for, entitlements_for_many
 from contracts.forms import ContractForm, EngagementForm
-from contracts.models import Contract, Engagement
+from contracts.models import ChangeRequest, Contract, Engagement, Quote
 from contracts.selectors import contract_history, entitlement_summary, organizations_with_contracts
 from hours import selectors as hours_selectors
 from portal import roles
@@ -49,6 +50,10 @@ def contract_detail(request, pk: int):
         "is_current": ent.contract is not None and ent.contract.pk == contract.pk,
         "can_edit": roles.may_edit_contracts(request.user),
         "history": contract_history(contract) if roles.may_edit_contracts(request.user) else None,
+        "change_requests": ChangeRequest.objects.filter(organization=contract.organization)
+        .select_related("requested_by")
+        .order_by("-created_at")[:10],
+        "quotes": Quote.objects.filter(contract=contract).select_related("connector").order_by("-created_at")[:10],
         **entitlement_summary(ent),
     }
     return render(request, "contracts/contract_detail.html", context)
@@ -73,6 +78,7 @@ def _save_contract_from_form(request, form, *, organization, contract=None):
         escalation_channel=data["escalation_channel"],
         notes=data["notes"],
         slack_channel_ids=data["slack_channel_ids"],
+        change_request=data.get("change_request"),
     )
 
 
@@ -88,8 +94,19 @@ def contract_create(request, organization_id: int):
     return _contract_form(request, organization=organization, contract=None)
 
 
+def _applying(request, organization) -> ChangeRequest | None:
+    """The accepted change request this edit applies (`?change_request=<id>`), or None."""
+    wanted = request.POST.get("change_request") or request.GET.get("change_request") or ""
+    if not (wanted.isascii() and wanted.isdigit()):
+        return None
+    return get_object_or_404(
+        ChangeRequest.objects.select_related("requested_by"), pk=int(wanted), organization=organization
+    )
+
+
 def _contract_form(request, *, organization, contract):
-    form = ContractForm(request.POST or None, instance=contract, organization=organization)
+    applying = _applying(request, organization)
+    form = ContractForm(request.POST or None, instance=contract, organization=organization, applying=applying)
     if request.method == "POST" and form.is_valid():
         try:
             saved = _save_contract_from_form(request, form, organization=organization, contract=contract)
@@ -99,7 +116,9 @@ def _contract_form(request, *, organization, contract):
             messages.success(request, f"The contract of {organization} was saved.")
             return redirect("contracts:contract_detail", pk=saved.pk)
     return render(
-        request, "contracts/contract_form.html", {"form": form, "organization": organization, "contract": contract}
+        request,
+        "contracts/contract_form.html",
+        {"form": form, "organization": organization, "contract": contract, "applying": applying},
     )
 
 
@@ -107,18 +126,23 @@ def _contract_form(request, *, organization, contract):
 def engagement_form(request, contract_pk: int, pk: int | None = None):
     contract = get_object_or_404(Contract.objects.visible_to(request.user), pk=contract_pk)
     engagement = get_object_or_404(Engagement, pk=pk, contract=contract) if pk else None
-    form = EngagementForm(request.POST or None, instance=engagement)
+    applying = _applying(request, contract.organization)
+    form = EngagementForm(request.POST or None, instance=engagement, applying=applying)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            services.engagement_save(actor=request.user, contract=contract, engagement=engagement, **fields)
+            services.engagement_save(
+                actor=request.user, contract=contract, engagement=engagement, change_request=applying, **fields
+            )
         except ValidationError as error:
             refusal_to_form(form, error)
         else:
             messages.success(request, "The engagement was saved.")
             return redirect("contracts:contract_detail", pk=contract.pk)
     return render(
-        request, "contracts/engagement_form.html", {"form": form, "contract": contract, "engagement": engagement}
+        request,
+        "contracts/engagement_form.html",
+        {"form": form, "contract": contract, "engagement": engagement, "applying": applying},
     )
 
 
@@ -129,8 +153,24 @@ def my_contract(request):
     if organization is None:
         raise Http404("Only customers have a contract page.")
     ent = entitlements_for(organization)
+    is_admin = roles.is_customer_admin(request.user)
     return render(
         request,
         "contracts/my_contract.html",
-        {"organization": organization, "now": timezone.now(), **entitlement_summary(ent)},
+        {
+            "organization": organization,
+            "now": timezone.now(),
+            "is_admin": is_admin,
+            "level": level_name(ent),
+            "change_requests": ChangeRequest.objects.visible_to(request.user).order_by("-created_at")[:5]
+            if is_admin
+            else [],
+            "quotes": Quote.objects.visible_to(request.user).select_related("connector").order_by("-created_at")[:5]
+            if is_admin
+            else [],
+            "engagements": Engagement.objects.visible_to(request.user)
+            .exclude(status=Engagement.Status.QUOTED)
+            .order_by("-created_at"),
+            **entitlement_summary(ent),
+        },
     )

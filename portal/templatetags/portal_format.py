@@ -70,3 +70,17 @@ def addon_label(kind: str) -> str:
         return AddOn.Kind(kind).label
     except ValueError:
         return kind
+
+
+@register.simple_tag(takes_context=True)
+def with_param(context, name: str, value) -> str:
+    """The current page's query string with `name` set to `value` (for pagination links): '?status=open&page=2'."""
+    query = context["request"].GET.copy()
+    query[name] = value
+    return "?" + query.urlencode()
+
+
+@register.filter
+def quote_status(quote, today) -> str:
+    """A quote's status as of `today` (a sent quote past its validity reads as expired)."""
+    return quote.status_on(today)
