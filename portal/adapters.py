@@ -3,8 +3,10 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import render
+from django.urls import reverse
 
 from portal import services
+from portal.manager_home import lands_on_manager_home
 from portal.models import Invitation
 from portal.refusals import Refusal
 
@@ -28,6 +30,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if invitation is None or invitation.is_used or invitation.is_expired():
             return None
         return invitation
+
+    def get_login_redirect_url(self, request):
+        """Account managers land on their own home; everyone else on the dashboard."""
+        if request.user.is_authenticated and lands_on_manager_home(request.user):
+            return reverse("portal:manager_home")
+        return super().get_login_redirect_url(request)
 
     def is_open_for_signup(self, request) -> bool:
         return self.pending_invitation(request) is not None

@@ -7,6 +7,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("profile/", views.profile, name="profile"),
+    path("manager/", views.manager_home, name="manager_home"),
     # Knowledge base: the fixed paths come before the article slug.
     path("kb/", views.kb, name="kb"),
     path("kb/new/", views.kb_create, name="kb_create"),

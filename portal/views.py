@@ -16,8 +16,9 @@ from contracts.entitlements import entitlements_for
 from contracts.selectors import entitlement_summary
 from hours.selectors import hours_summary
 from portal import health, roles, selectors, services
+from portal import manager_home as manager_selectors
 from portal.adapters import AccountAdapter
-from portal.decorators import staff_required
+from portal.decorators import role_required, staff_required
 from portal.forms import ArticleForm, InvitationForm, ProfileForm, RoleForm, VoteForm
 from portal.models import Article, Category, Invitation, Membership, Organization
 from portal.refusals import Refusal, refusal_to_form
@@ -69,6 +70,14 @@ def home(request):
             **entitlement_summary(entitlements),
         },
     )
+
+
+@role_required(roles.may_edit_contracts)
+def manager_home(request):
+    """The account manager's home: requests, quotes, renewals, hours and attainment across their accounts."""
+    pages = {name: request.GET.get(name) for name in manager_selectors.PAGES}
+    context = manager_selectors.manager_home(request.user, everyone=request.GET.get("scope") == "all", pages=pages)
+    return render(request, "portal/manager_home.html", context)
 
 
 @login_required
