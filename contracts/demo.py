@@ -1,10 +1,11 @@
-"""Demo contracts for `manage.py seed_demo`: one per organization, the term starting 100 days ago."""
+"""Demo contracts for `manage.py seed_demo`: one per organization, the term starting 100 days ago; then a change
+request, a quote and an engagement plan."""
 
 import datetime
 from decimal import Decimal
 
 from contracts import services
-from contracts.models import AddOn, Connector, Contract, Engagement
+from contracts.models import AddOn, ChangeRequest, Connector, Contract, Engagement, Milestone, Quote
 from contracts.periods import anniversary
 from portal.models import Organization, User
 
@@ -65,3 +66,68 @@ def seed(*, today: datetime.date, out) -> None:
                 via_slack=True,
                 board_url="https://projects.demo.test/umbrella/erp-migration",
             )
+
+
+# The contract's life (runs after the tickets and hours: the quote answers a ticket) ------------------------------
+
+ACME_REQUEST_NOTE = (
+    "We now sell on Shopify and Amazon and ship through a 3PL, and our ERP goes live in March. We would like faster "
+    "answers and a Solution Architect's help with the setup."
+)
+INITECH_SCOPE = (
+    "Connect the WooCommerce store: products and prices, order import, inventory sync to the store, fulfilment and "
+    "tracking back to WooCommerce; a test run with sample orders, then go-live."
+)
+# (title, phase, days from today, status, owner's email)
+UMBRELLA_PLAN = [
+    ("Kick-off and access to the legacy ERP", "Discovery", -62, Milestone.Status.DONE, "sa@demo.test"),
+    ("Inventory and order flow mapping", "Discovery", -34, Milestone.Status.DONE, "sa@demo.test"),
+    ("Item master migration", "Build", 7, Milestone.Status.IN_PROGRESS, "sa@demo.test"),
+    ("Cut-over rehearsal with test orders", "Cut-over", 21, Milestone.Status.PLANNED, "uma@umbrella.test"),
+    ("Go-live on NetSuite", "Cut-over", 35, Milestone.Status.PLANNED, "sa@demo.test"),
+]
+
+
+def seed_life(*, today: datetime.date, out) -> None:
+    """An open request from Acme for Enterprise support, a sent quote for Initech (WooCommerce, 12 h), and the plan
+    of Umbrella's ERP migration. Each is left alone when it exists."""
+    from hours.services import connector_quote_request
+
+    manager = User.objects.get(email="am@demo.test")
+    architect = User.objects.get(email="sa@demo.test")
+    acme = Organization.objects.get(name="Acme Outfitters")
+    if not ChangeRequest.objects.filter(organization=acme).exists():
+        services.change_request_open(
+            actor=User.objects.get(email="alice@acme.test"),
+            change=ChangeRequest.Change.ENTERPRISE_SUPPORT,
+            note=ACME_REQUEST_NOTE,
+        )
+        out.write("  Acme Outfitters: a request for Enterprise support\n")
+    initech = Organization.objects.get(name="Initech Supply")
+    woocommerce = Connector.objects.get(slug="woocommerce")
+    if not Quote.objects.filter(organization=initech, connector=woocommerce).exists():
+        request = connector_quote_request(architect=architect, organization=initech, connector=woocommerce)
+        quote = services.quote_create(
+            actor=manager,
+            ticket=request,
+            hours=Decimal("12"),
+            price=Decimal("3600.00"),
+            currency="USD",
+            valid_until=today + datetime.timedelta(days=30),
+            scope=INITECH_SCOPE,
+        )
+        services.quote_send(actor=manager, quote=quote)
+        out.write("  Initech Supply: a sent quote for the WooCommerce connector (12 h)\n")
+    engagement = Engagement.objects.filter(contract__organization__name="Umbrella Goods", name="ERP migration").first()
+    if engagement is not None and not engagement.milestones.exists():
+        for title, section, days, status, owner in UMBRELLA_PLAN:
+            services.milestone_save(
+                actor=architect,
+                engagement=engagement,
+                title=title,
+                section=section,
+                due_on=today + datetime.timedelta(days=days),
+                status=status,
+                owner=User.objects.get(email=owner),
+            )
+        out.write(f"  Umbrella Goods: a plan of {len(UMBRELLA_PLAN)} milestones for {engagement}\n")

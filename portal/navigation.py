@@ -17,7 +17,7 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Dashboard", "portal:home", lambda u: u.is_authenticated),
-    NavItem("My accounts", "portal:manager_home", roles.may_edit_contracts),
+    NavItem("Manager home", "portal:manager_home", roles.may_edit_contracts),
     NavItem("My tickets", "tickets:list", roles.is_customer),
     NavItem("New request", "tickets:create", roles.is_customer),
     NavItem("Queue", "tickets:queue", roles.is_support_staff),

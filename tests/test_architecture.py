@@ -75,6 +75,9 @@ def test_every_customer_reachable_model_answers_visible_to():
         "portal.Organization",
         "hours.TimeEntry",
         "hours.LedgerEntry",
+        "contracts.ChangeRequest",
+        "contracts.Quote",
+        "contracts.Milestone",
     ]
     for label in reachable:
         model = apps.get_model(label)

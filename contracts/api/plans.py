@@ -78,9 +78,10 @@ class MilestoneViewSet(viewsets.GenericViewSet):
         description="Solution Architects and account managers add a milestone at the end of the plan.",
     )
     def create(self, request, engagement_pk=None):
+        engagement = self.engagement()  # another organization's engagement is a 404 before the body is read
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
-        milestone = services.milestone_save(actor=request.user, engagement=self.engagement(), **body.validated_data)
+        milestone = services.milestone_save(actor=request.user, engagement=engagement, **body.validated_data)
         return Response(self.get_serializer(milestone).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: MilestoneSerializer, 409: PLAN_SYNCED})

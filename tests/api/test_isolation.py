@@ -65,7 +65,7 @@ def _organization_world(
     name, *, admin_email, member_email, make_user, account_manager, solution_architect, support_engineer
 ):
     """One organization with an object in every table a customer can reach."""
-    from hours.services import time_entry_log
+    from hours.services import connector_quote_request, time_entry_log
     from portal.services import form_visit_start, invitation_create
     from tickets import services as ticket_services
 
@@ -81,7 +81,7 @@ def _organization_world(
         connectors=Connector.objects.filter(slug="shopify"),
         slack_channel_ids=[f"C0{name[:4].upper()}00001"],
     )
-    contract_services.engagement_save(
+    engagement = contract_services.engagement_save(
         actor=account_manager,
         contract=contract,
         name=f"{name} project",
@@ -89,6 +89,7 @@ def _organization_world(
         quoted_hours=Decimal("10"),
         status="active",
     )
+    contract_services.milestone_save(actor=solution_architect, engagement=engagement, title=f"{name} milestone")
     admin = make_user(admin_email, organization=organization, role="admin")
     make_user(member_email, organization=organization, role="member")
     ticket = ticket_services.ticket_open(
@@ -115,6 +116,20 @@ def _organization_world(
         work_date=timezone.localdate() - dt.timedelta(days=1),
     )
     invitation_create(actor=admin, organization=organization, email=f"new@{name.lower()}.test", role="member")
+    contract_services.change_request_open(actor=admin, change="premium_support", note="24/7 please")
+    quote_request = connector_quote_request(
+        architect=solution_architect, organization=organization, connector=Connector.objects.get(slug="magento")
+    )
+    quote = contract_services.quote_create(
+        actor=account_manager,
+        ticket=quote_request,
+        hours=Decimal("8"),
+        price=Decimal("1600"),
+        currency="USD",
+        valid_until=timezone.localdate() + dt.timedelta(days=30),
+        scope="Magento onboarding",
+    )
+    contract_services.quote_send(actor=account_manager, quote=quote)
     form_visit_start(user=admin, organization=organization)
     return organization, admin
 
@@ -195,6 +210,16 @@ def test_every_url_with_an_id_answers_404_or_403_for_another_organizations_objec
         "time-entry-detail",
         "hours:entry_edit",
         "portal:member_role",
+        "contracts:change_request_detail",
+        "contracts:quote_detail",
+        "contracts:quote_accept",
+        "contracts:engagement_detail",
+        "contracts:milestone_edit",
+        "change-request-detail",
+        "quote-detail",
+        "quote-accept",
+        "milestone-detail",
+        "milestone-list",
     ):
         assert expected in checked_patterns, expected
 
@@ -207,6 +232,6 @@ def test_the_walk_finds_the_urls_it_should():
 def test_the_customer_still_sees_their_own(client, world):
     customer, _ = world
     client.force_login(customer)
-    ticket = customer.requested_tickets.get()
+    ticket = customer.requested_tickets.get(kind="configuration_request")
     assert client.get(reverse("tickets:detail", args=[ticket.pk])).status_code == 200
     assert client.get(reverse("ticket-detail", args=[ticket.pk])).status_code == 200

@@ -13,6 +13,7 @@ SEEDERS = [
     "contracts.demo.seed",
     "tickets.demo.seed",
     "hours.demo.seed",
+    "contracts.demo.seed_life",
     # Keep last: the knowledge base comes after every other app's data.
     "portal.demo.seed_articles",
 ]
