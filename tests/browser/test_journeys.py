@@ -367,3 +367,87 @@ def test_organization_admin_invites_a_colleague_who_accepts_sets_a_password_and_
     expect(colleague.get_by_test_id("current-user")).to_contain_text("Carol Colleague")
     expect(colleague.get_by_role("link", name="Members")).to_have_count(0)  # a member, not an admin
     portal.screenshot(colleague, "journey5-new-colleague")
+
+
+# 6 ---------------------------------------------------------------------------------------------------------------
+
+
+def test_customer_compares_levels_asks_for_enterprise_the_am_accepts_and_applies_it_and_the_targets_change(
+    portal, mailoutbox
+):
+    from contracts.models import ChangeRequest
+
+    note = "Our ERP goes live in March: we need faster answers and help with the setup."
+    page = portal.sign_in("alice@acme.test")
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Contract").click()
+    page.get_by_test_id("compare-levels").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Compare support levels")
+    expect(page.get_by_test_id("current-level")).to_have_text("Standard support")
+    levels = page.get_by_test_id("levels")
+    expect(levels.locator("thead")).to_contain_text("your tier")
+    expect(levels.locator("tr", has_text="Not included")).to_contain_text("Configuration assistance")
+    targets = page.get_by_test_id("level-targets")
+    expect(targets.locator("tr", has_text="Urgent")).to_contain_text("6 business hours")
+    expect(targets.locator("tr", has_text="Urgent")).to_contain_text("4 business hours")
+    expect(targets.locator("tr", has_text="Urgent")).to_contain_text("30 minutes")
+    # Her own requests of the last 90 days, each with the deadline it had and the one Enterprise would have given.
+    expect(page.get_by_test_id("what-if-summary")).to_contain_text("would have had an earlier deadline")
+    row = page.get_by_test_id("what-if").locator("tbody tr", has_text="Shopify orders not reaching the warehouse")
+    expect(row.locator("td").nth(3)).to_contain_text("10 business hours")
+    expect(row.locator("td").nth(4)).to_contain_text("8 business hours")
+    portal.screenshot(page, "journey6a-compare-levels")
+
+    # She asks for Enterprise support.
+    page.get_by_label("Enterprise support", exact=True).check()
+    page.get_by_label("Tell us more").fill(note)
+    page.get_by_role("button", name="Send to my account manager").click()
+    request = ChangeRequest.objects.filter(note=note).get()
+    expect(page.get_by_role("alert")).to_have_text(
+        f"Your request for enterprise support was sent to your account manager (request #{request.pk})."
+    )
+    expect(page.get_by_test_id("change-status")).to_have_text("Requested")
+    assert [m.subject for m in mailoutbox if m.to == ["am@demo.test"]][-1] == (
+        f"Acme Outfitters asks for enterprise support (request #{request.pk})"
+    )
+
+    # The account manager lands on their home, finds the request and accepts it.
+    manager = portal.sign_in("am@demo.test")
+    expect(manager).to_have_url(re.compile(r"/manager/$"))
+    expect(manager.get_by_role("heading", level=1)).to_have_text("Your accounts")
+    manager.get_by_test_id("home-requests").locator(f"a[href='/contracts/changes/{request.pk}/']").click()
+    expect(manager.get_by_test_id("change-note")).to_have_text(note)
+    manager.get_by_label("Accepted").check()
+    manager.get_by_label("Your answer to the customer").fill("Enterprise support starts today; I'll add your SA hours.")
+    manager.get_by_role("button", name="Send the answer").click()
+    expect(manager.get_by_role("alert")).to_have_text("Answered: accepted. The customer was emailed.")
+
+    # Accepting leads to the contract edit, which opens with the change in place.
+    manager.get_by_test_id("apply-change").click()
+    expect(manager.get_by_test_id("applying")).to_contain_text(f"Applying change request #{request.pk}")
+    expect(manager.get_by_label("Enterprise Support")).to_be_checked()
+    manager.get_by_label("Solution Architect hours a year").fill("20")
+    manager.get_by_role("button", name="Save contract").click()
+    expect(manager.get_by_role("alert")).to_have_text("The contract of Acme Outfitters was saved.")
+    history = manager.get_by_test_id("history")
+    expect(history.locator("tbody tr", has_text="Add-on Enterprise Support created")).to_contain_text(
+        f"Applies change request #{request.pk} (Enterprise support)"
+    )
+    expect(
+        history.locator("tbody tr", has_text=f"Change request #{request.pk} (Enterprise support) answered")
+    ).to_contain_text("Status: Requested → Accepted")
+    portal.screenshot(manager, "journey6b-contract-history")
+
+    # Acme's admin sees the answer and her new targets.
+    page.reload()
+    expect(page.get_by_test_id("change-status")).to_have_text("Accepted")
+    expect(page.get_by_test_id("change-applied")).to_have_text("applied")
+    expect(page.get_by_test_id("change-response")).to_contain_text("Enterprise support starts today")
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Contract").click()
+    expect(page.get_by_test_id("tier")).to_contain_text("Enterprise")
+    targets = page.get_by_test_id("targets")
+    for priority, target in (("Urgent", "4"), ("High", "8"), ("Normal", "12"), ("Low", "24")):
+        expect(targets.locator("tr", has_text=priority)).to_contain_text(f"{target} business hours (enterprise)")
+    customer_mail = [m.subject for m in mailoutbox if m.to == ["alice@acme.test"]]
+    assert "Your request for enterprise support: accepted" in customer_mail
+    assert "Your contract now includes enterprise support" in customer_mail
+    portal.screenshot(page, "journey6-new-targets")
