@@ -11,6 +11,7 @@ from contracts.entitlements import entitlements_for, entitlements_for_many
 from contracts.models import (
     AddOn,
     CalendarKind,
+    ChangeRequest,
     Channel,
     Connector,
     Contract,
@@ -57,6 +58,12 @@ class ContractSerializer(serializers.ModelSerializer):
     connectors = SlugRefField(
         slug_field="slug", many=True, required=False, queryset=Connector.objects.filter(is_active=True)
     )
+    change_request = serializers.PrimaryKeyRelatedField(
+        queryset=ChangeRequest.objects.filter(status=ChangeRequest.Status.ACCEPTED),
+        write_only=True,
+        required=False,
+        help_text="An accepted change request of the organization that this change applies (it is marked applied).",
+    )
 
     class Meta:
         model = Contract
@@ -77,6 +84,7 @@ class ContractSerializer(serializers.ModelSerializer):
             "escalation_channel",
             "response_targets",
             "channels",
+            "change_request",
         ]
         read_only_fields = ["id", "organization"]
 

@@ -4,6 +4,7 @@ and the Asana sync."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -12,10 +13,13 @@ from contracts.forms import MilestoneForm
 from contracts.models import Engagement, Milestone
 from contracts.selectors import plan_summary
 from contracts.services.plans import may_edit_plans
+from hours.models import TimeEntry
 from hours.selectors import engagement_usage
 from portal import clock, roles
 from portal.decorators import require
 from portal.refusals import Refusal, messages_of, refusal_to_form
+
+ENTRIES_PER_PAGE = 20
 
 
 def _engagement(request, pk: int) -> Engagement:
@@ -28,6 +32,13 @@ def _engagement(request, pk: int) -> Engagement:
 def engagement_detail(request, pk: int):
     engagement = _engagement(request, pk)
     usage = engagement_usage(engagement)
+    entries = (
+        TimeEntry.objects.visible_to(request.user)
+        .active()
+        .filter(engagement=engagement)
+        .select_related("architect", "connector")
+        .order_by("-work_date", "-pk")
+    )
     return render(
         request,
         "contracts/engagement_detail.html",
@@ -36,6 +47,7 @@ def engagement_detail(request, pk: int):
             "plan": plan_summary(engagement, today=clock.support_today()),
             "usage": usage,
             "hours_bar": min(100, usage.percent),
+            "entries": Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("entries")),
             "is_staff": roles.is_support_staff(request.user),
             "may_edit": may_edit_plans(request.user) and not engagement.plan_is_synced,
             "may_sync": may_edit_plans(request.user) and engagement.plan_is_synced,

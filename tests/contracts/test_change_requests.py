@@ -227,3 +227,23 @@ def test_a_request_not_accepted_cannot_be_applied(asked, account_manager, acme_c
             actor=account_manager, contract=acme_contract, add_ons=["enterprise_support"], change_request=asked
         )
     assert not acme_contract.add_ons.exists()
+
+
+def test_the_api_patch_can_apply_an_accepted_request(api, asked, account_manager, acme_contract, globex, make_contract):
+    services.change_request_answer(actor=account_manager, request=asked, status="accepted", response="Yes.")
+    client = api(account_manager)
+    other = make_contract(globex)
+    response = client.patch(
+        f"/api/v1/contracts/{other.pk}/", {"add_ons": ["enterprise_support"], "change_request": asked.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"change_request": ["This request belongs to another organization."]}
+    response = client.patch(
+        f"/api/v1/contracts/{acme_contract.pk}/",
+        {"add_ons": ["enterprise_support"], "change_request": asked.pk},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["tier"] == "enterprise"
+    asked.refresh_from_db()
+    assert asked.is_applied

@@ -147,6 +147,9 @@ def test_the_customers_engagement_page_shows_progress_timeline_and_hours(
     assert '<span data-testid="engagement-used">1.5</span> of 60 quoted hours used' in page
     assert "58.5 h left" in page
     assert "Add a milestone" not in page  # customers read the plan
+    entries = response.context["entries"]
+    assert [(e.minutes_debited, e.get_work_mode_display()) for e in entries] == [(90, "Online call")]
+    assert "<td>Online call</td>" in page
     assert (
         reverse("contracts:engagement_detail", args=[engagement.pk])
         in client.get(reverse("contracts:my_contract")).content.decode()
