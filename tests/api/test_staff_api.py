@@ -310,6 +310,9 @@ def test_an_engagement_reads_whole(api, una, engagements):
         "via_slack": False,
         "agreed_channels": ["ticket"],
         "board_url": "",
+        "asana_project_gid": "",
+        "asana_synced_at": None,
+        "asana_sync_error": "",
         "created_at": data["created_at"],
     }
     assert api(una).get(f"/api/v1/engagements/{engagements['globex'].pk}/").status_code == 404

@@ -255,10 +255,16 @@ def test_solution_architect_logs_hours_the_customer_sees_the_balance_and_a_forei
         "contract's connectors only. A new connector is a new project: request a quote instead."
     )
     assert TimeEntry.objects.filter(organization=globex).count() == entries
-    # The page is still one working form (the offer's own form is not nested in it): its script hides what
-    # Integration Support does not use.
-    expect(page.locator("[data-field=engagement]")).to_be_hidden()
+    # The page is still one working form (the offer's own form is not nested in it): its script shows what
+    # Integration Support uses (the connector, an engagement if the work is an onboarding's) and hides it for
+    # another category.
+    expect(page.locator("[data-field=connector]")).to_be_visible()
+    expect(page.locator("[data-field=engagement]")).to_be_visible()
     expect(page.get_by_label("Connector")).to_have_value(str(Connector.objects.get(name="Amazon").pk))
+    page.get_by_label("Category").select_option(label="System Setup")
+    expect(page.locator("[data-field=connector]")).to_be_hidden()
+    expect(page.locator("[data-field=engagement]")).to_be_hidden()
+    expect(page.locator("[data-field=work_mode]")).to_be_hidden()
     portal.screenshot(page, "journey3a-refused-connector")
     page.get_by_test_id("quote-request").click()
     expect(page.get_by_role("alert")).to_contain_text("Quote request #")
@@ -414,6 +420,9 @@ def test_customer_compares_levels_asks_for_enterprise_the_am_accepts_and_applies
     manager = portal.sign_in("am@demo.test")
     expect(manager).to_have_url(re.compile(r"/manager/$"))
     expect(manager.get_by_role("heading", level=1)).to_have_text("Your accounts")
+    expect(manager.get_by_test_id("home-requests")).to_contain_text("Acme Outfitters: Enterprise support")
+    expect(manager.get_by_test_id("attainment-acme-outfitters")).to_be_visible()
+    portal.screenshot(manager, "journey6a-manager-home")
     manager.get_by_test_id("home-requests").locator(f"a[href='/contracts/changes/{request.pk}/']").click()
     expect(manager.get_by_test_id("change-note")).to_have_text(note)
     manager.get_by_label("Accepted").check()
