@@ -10,8 +10,21 @@ from config.api import visible_organizations
 from contracts.models import Priority, TargetSource
 from portal import roles
 from portal.models import Organization, User
-from tickets import selectors, services
-from tickets.models import OPEN_STATUSES, Comment, Kind, SlaState, Status, Ticket, TicketChannel
+from tickets import selectors, services, solved, workspace
+from tickets.macros import tag_names
+from tickets.models import (
+    OPEN_STATUSES,
+    Comment,
+    Kind,
+    Rating,
+    SatisfactionRating,
+    SlaState,
+    Status,
+    Ticket,
+    TicketChannel,
+    WaitingOn,
+)
+from tickets.search import ticket_search
 
 
 class RefSerializer(serializers.Serializer):
@@ -23,6 +36,23 @@ class PersonSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     email = serializers.EmailField(read_only=True)
     name = serializers.CharField(source="get_full_name", read_only=True)
+
+
+class SatisfactionSerializer(serializers.ModelSerializer):
+    rating = serializers.ChoiceField(choices=Rating.choices, help_text='"good" or "bad".')
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    rated_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = SatisfactionRating
+        fields = ["rating", "comment", "rated_at"]
+
+
+class TagsField(serializers.ListField):
+    """A ticket's tag names (from the prefetched tags)."""
+
+    def get_attribute(self, ticket):
+        return [tag.name for tag in ticket.tags.all()]
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -52,6 +82,17 @@ class TicketSerializer(serializers.ModelSerializer):
         max_length=300,
         help_text="Required with a change of priority; the customer reads it.",
     )
+    waiting_on = serializers.SerializerMethodField()
+    waiting_since = serializers.SerializerMethodField()
+    escalated = serializers.SerializerMethodField()
+    merged_into = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    satisfaction = SatisfactionSerializer(read_only=True, allow_null=True)
+    tags = TagsField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        allow_null=True,
+        help_text="Staff only: the ticket's tags (null for customers). Staff may replace them with PATCH.",
+    )
 
     class Meta:
         model = Ticket
@@ -74,6 +115,12 @@ class TicketSerializer(serializers.ModelSerializer):
             "first_response_at",
             "sla_policy",
             "sla_state",
+            "waiting_on",
+            "waiting_since",
+            "escalated",
+            "merged_into",
+            "satisfaction",
+            "tags",
         ]
         read_only_fields = ["id", "first_response_due_at", "first_response_at"]
         extra_kwargs = {"subject": {"max_length": 200}}
@@ -91,6 +138,34 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_sla_state(self, ticket) -> str:
         return ticket.sla_state(now=self.context.get("now") or timezone.now())
 
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=WaitingOn.choices,
+            allow_null=True,
+            help_text="Whose turn it is in the conversation: `us` (support) or `customer`; null once solved.",
+        )
+    )
+    def get_waiting_on(self, ticket) -> str | None:
+        return ticket.waiting_on if ticket.is_open and ticket.waiting_on else None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True, help_text="Since when that turn lasts."))
+    def get_waiting_since(self, ticket):
+        if not (ticket.is_open and ticket.waiting_on and ticket.waiting_since):
+            return None
+        return serializers.DateTimeField().to_representation(ticket.waiting_since)
+
+    @extend_schema_field(serializers.BooleanField(help_text="Escalated to the on-call team."))
+    def get_escalated(self, ticket) -> bool:
+        return ticket.escalated_at is not None
+
+    def to_representation(self, ticket):
+        data = super().to_representation(ticket)
+        request = self.context.get("request")
+        staff = request is not None and roles.is_support_staff(request.user)
+        if not staff:
+            data["tags"] = None  # staff only
+        return data
+
 
 class CommentSerializer(serializers.ModelSerializer):
     author = PersonSerializer(read_only=True, allow_null=True)
@@ -102,23 +177,34 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
+class ViewCountSerializer(serializers.Serializer):
+    view = serializers.ChoiceField(choices=selectors.QueueView.choices)
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
 class TicketOrdering(django_filters.ChoiceFilter):
     """`?ordering=`: newest first by default; `deadline` is the staff queue's order."""
 
     CHOICES = [
         ("-created_at", "Newest first (the default)"),
         ("created_at", "Oldest first"),
-        ("deadline", "The queue's order: running first-response clocks, soonest deadline first; the rest after"),
+        (
+            "deadline",
+            "The queue's order: running first-response clocks, soonest deadline first; then the longest waiting "
+            "on us; then those waiting on the customer",
+        ),
+        *[(key, label) for key, label in selectors.SORT_CHOICES if key not in ("deadline",)],
     ]
 
     def __init__(self, **kwargs):
         super().__init__(choices=self.CHOICES, label="Ordering", **kwargs)
 
     def filter(self, qs, value):
-        if value == "deadline":
-            return selectors.queue_ordered(qs)
         if value == "created_at":
             return qs.order_by("received_at", "pk")
+        if value and value != "-created_at":
+            return selectors.tickets_sorted(qs, value)
         return qs
 
 
@@ -128,6 +214,17 @@ class TicketFilter(django_filters.FilterSet):
     )
     ordering = TicketOrdering()
     organization = django_filters.ModelChoiceFilter(queryset=visible_organizations, label="Organization")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        label="Every word must match the number, subject, description or messages (staff: internal notes too)",
+    )
+    view = django_filters.ChoiceFilter(
+        choices=selectors.QueueView.choices,
+        method="filter_view",
+        label="One of the queue's views, over open tickets (`mine`: assigned to me; for a customer, my requests)",
+    )
+    tag = django_filters.CharFilter(method="filter_tag", max_length=40, label="Staff only: tickets with this tag")
 
     class Meta:
         model = Ticket
@@ -135,6 +232,18 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_open(self, queryset, name, value):
         return queryset.open() if value else queryset.exclude(status__in=OPEN_STATUSES)
+
+    def filter_search(self, queryset, name, value):
+        return ticket_search(queryset, value, include_notes=roles.is_support_staff(self.request.user))
+
+    def filter_view(self, queryset, name, value):
+        condition = selectors.view_condition(value, user=self.request.user, now=timezone.now())
+        return queryset.open().filter(condition)
+
+    def filter_tag(self, queryset, name, value):
+        if not roles.is_support_staff(self.request.user):
+            raise serializers.ValidationError({"tag": ["Tags are for support staff."]})
+        return queryset.filter(tags__name=value.strip().lower())
 
 
 class TicketViewSet(
@@ -153,7 +262,8 @@ class TicketViewSet(
     def get_queryset(self):
         return (
             Ticket.objects.visible_to(self.request.user)
-            .select_related("organization", "requester", "assignee")
+            .select_related("organization", "requester", "assignee", "satisfaction")
+            .prefetch_related("tags")
             .order_by("-received_at", "-pk")
         )
 
@@ -178,7 +288,7 @@ class TicketViewSet(
             channel=TicketChannel.API,
         )
 
-    @extend_schema(description="Staff only: status, priority (with `priority_reason`) and assignee.")
+    @extend_schema(description="Staff only: status, priority (with `priority_reason`), assignee and tags.")
     def partial_update(self, request, *args, **kwargs):
         ticket = self.get_object()
         if not roles.is_support_staff(request.user):
@@ -186,9 +296,11 @@ class TicketViewSet(
         serializer = self.get_serializer(ticket, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        unexpected = set(data) - {"status", "priority", "priority_reason", "assignee"}
+        unexpected = set(data) - {"status", "priority", "priority_reason", "assignee", "tags"}
         if unexpected:
             raise serializers.ValidationError(dict.fromkeys(sorted(unexpected), "This field cannot be changed here."))
+        if data.get("tags") is not None:
+            workspace.ticket_tags_set(ticket=ticket, actor=request.user, names=tag_names(data["tags"]))
         if "assignee" in data:
             ticket = services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
         if "priority" in data and data["priority"] != ticket.priority:
@@ -234,6 +346,39 @@ class TicketViewSet(
             channel=TicketChannel.API,
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=SatisfactionSerializer,
+        responses={201: SatisfactionSerializer},
+        description=(
+            "The requester rates their solved (or closed) ticket: `rating` is `good` or `bad`, with an optional "
+            "`comment`. Once per ticket; a second rating answers 409 `already_rated`, an open ticket 400 "
+            "`not_solved`, anyone but the requester 403 `not_requester`."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="satisfaction", filterset_class=None)
+    def satisfaction(self, request, pk=None):
+        ticket = self.get_object()
+        serializer = SatisfactionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        answer = solved.satisfaction_rate(
+            ticket=ticket,
+            rater=request.user,
+            rating=serializer.validated_data["rating"],
+            comment=serializer.validated_data.get("comment", ""),
+            via=SatisfactionRating.Via.API,
+        )
+        return Response(SatisfactionSerializer(answer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={200: ViewCountSerializer(many=True)},
+        description="The queue's views with the number of open tickets visible to the caller in each.",
+    )
+    @action(detail=False, methods=["get"], url_path="views", filterset_class=None, pagination_class=None)
+    def views(self, request):
+        counts = selectors.view_counts(self.get_queryset(), user=request.user)
+        rows = [{"view": v.value, "label": v.label, "count": counts[v.value]} for v in selectors.QueueView]
+        return Response(ViewCountSerializer(rows, many=True).data)
 
 
 def register(router) -> None:

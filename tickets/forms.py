@@ -3,8 +3,9 @@ from django import forms
 from contracts.models import Priority, Tier
 from portal.formstyle import BootstrapFormMixin
 from portal.models import Organization, User
-from tickets.models import Kind, Status, attachment_size_problem
-from tickets.selectors import staff_users
+from tickets.macros import PLACEHOLDERS
+from tickets.models import Kind, Rating, Status, attachment_size_problem
+from tickets.selectors import SORT_CHOICES, QueueView, staff_users
 
 # Each level's meaning and examples, in the portal's own words (SPEC, Priorities).
 PRIORITY_HELP = {
@@ -105,24 +106,112 @@ class StaffReplyForm(ReplyForm):
     field_order = ["visibility", "body", "attachments"]
 
 
-class AssignForm(BootstrapFormMixin, forms.Form):
+class WorkspaceForm(StaffReplyForm):
+    """The workspace's one form: a reply or a note, and the ticket's status, assignee, priority and tags."""
+
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 7}), label="Your reply", required=False)
+    status = forms.ChoiceField(choices=Status.choices)
     assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+    priority = forms.ChoiceField(choices=Priority.choices)
+    priority_reason = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Why the priority changes",
+        help_text="Needed with a change of priority: the customer reads it on the ticket.",
+    )
+    tags = forms.CharField(
+        max_length=500, required=False, help_text="Separated by commas; staff only, never shown to the customer."
+    )
+    field_order = ["visibility", "body", "status", "assignee", "priority", "priority_reason", "tags", "attachments"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_users()
 
 
-class StatusForm(BootstrapFormMixin, forms.Form):
-    status = forms.ChoiceField(choices=Status.choices)
+class MergeForm(BootstrapFormMixin, forms.Form):
+    into = forms.CharField(
+        max_length=30, label="Merge this ticket into #", help_text="The number of the ticket that stays open."
+    )
+
+    def clean_into(self):
+        text = self.cleaned_data["into"].strip().lstrip("#")
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
+            raise forms.ValidationError("Write the number of a ticket, such as 1042.")
+        return int(text)
 
 
-class PriorityForm(BootstrapFormMixin, forms.Form):
-    priority = forms.ChoiceField(choices=Priority.choices)
-    reason = forms.CharField(max_length=300, help_text="The customer reads this reason on the ticket.")
+class CcForm(BootstrapFormMixin, forms.Form):
+    ccs = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), required=False, label="People copied", widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Everyone active in the organization may be offered; the service refuses anyone else.
+        self.fields["ccs"].queryset = (
+            User.objects.filter(membership__organization_id=ticket.organization_id, is_active=True)
+            .exclude(pk=ticket.requester_id)
+            .order_by("full_name", "email")
+        )
+
+
+class TicketNumbersField(forms.Field):
+    """Ticket numbers posted as several values of one name (the queue's row checkboxes)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"required": "Select at least one ticket.", "invalid": "Ticket numbers are digits."}
+
+    def to_python(self, value):
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        numbers = []
+        for item in values:
+            text = str(item).strip()
+            if not (text.isascii() and text.isdigit()) or len(text) > 18:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            numbers.append(int(text))
+        return numbers
+
+
+class BulkForm(BootstrapFormMixin, forms.Form):
+    tickets = TicketNumbersField()
+    assignee = forms.ChoiceField(required=False, label="Assign to")
+    status = forms.ChoiceField(choices=[("", "Status unchanged"), *Status.choices], required=False, label="Status")
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Internal note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Assignee unchanged"), ("none", "Unassigned")] + [
+            (str(u.pk), str(u)) for u in staff_users()
+        ]
+
+
+class MacroForm(BootstrapFormMixin, forms.Form):
+    title = forms.CharField(max_length=120)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        label="Text",
+        help_text="Placeholders: " + ", ".join(f"{{{name}}} ({meaning})" for name, meaning in PLACEHOLDERS.items()),
+    )
+    set_status = forms.ChoiceField(
+        choices=[("", "Leave the status as it is"), *Status.choices], required=False, label="Then set the status to"
+    )
+    add_tags = forms.CharField(max_length=300, required=False, label="Add tags", help_text="Separated by commas.")
+    is_active = forms.BooleanField(required=False, initial=True, label="Offered in the workspace")
+
+
+class SatisfactionForm(BootstrapFormMixin, forms.Form):
+    rating = forms.ChoiceField(choices=Rating.choices, widget=forms.RadioSelect, label="How did we do?")
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000, label="Anything to add? (optional)"
+    )
 
 
 class QueueFilterForm(BootstrapFormMixin, forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    view = forms.ChoiceField(choices=[("", "All open"), *QueueView.choices], required=False)
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
+    tag = forms.CharField(required=False, max_length=40)
     tier = forms.ChoiceField(
         choices=[("", "Any tier"), *Tier.choices, ("none", "No contract")],
         required=False,
@@ -145,7 +234,13 @@ class QueueFilterForm(BootstrapFormMixin, forms.Form):
 
 class CustomerFilterForm(BootstrapFormMixin, forms.Form):
     status = forms.ChoiceField(
-        choices=[("open", "Open"), ("solved", "Solved or closed"), ("all", "All"), *Status.choices],
+        choices=[
+            ("open", "Open"),
+            ("waiting", "Waiting on you"),
+            ("solved", "Solved or closed"),
+            ("all", "All"),
+            *Status.choices,
+        ],
         required=False,
     )
     q = forms.CharField(required=False, label="Search", max_length=200)

@@ -5,11 +5,13 @@ import hmac
 import os
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 
 from contracts.models import CalendarKind, Connector, Engagement, Priority, TargetSource
-from portal.models import Organization
+from portal.models import Organization, PostgresOnlyGinIndex
 from portal.tenancy import VisibleToQuerySet
 
 
@@ -39,6 +41,8 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.ON_HOLD)
+# A solved ticket closes by itself this many days after it was solved (or last answered), without a reply.
+SOLVED_CLOSE_DAYS = 7
 
 # Status changes go through Ticket.can_move_to(); anything not listed is refused.
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
@@ -49,6 +53,44 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Status.SOLVED: {Status.OPEN, Status.CLOSED},
     Status.CLOSED: set(),
 }
+
+
+class WaitingOn(models.TextChoices):
+    """Whose turn it is in the conversation: set by public messages, cleared when the ticket is solved or closed."""
+
+    US = "us", "Waiting on us"
+    CUSTOMER = "customer", "Waiting on the customer"
+
+
+# The queue's stored sort keys. The database computes them from the row on every write (generated columns),
+# so whatever changes a ticket, its place in the queue is right, and an index serves the queue's order.
+_OPEN = Q(status__in=OPEN_STATUSES)
+_CLOCK_RUNNING = _OPEN & Q(first_response_at__isnull=True, first_response_due_at__isnull=False)
+
+
+class QueueRank(models.IntegerChoices):
+    CLOCK_RUNNING = 0, "First response due"
+    WAITING_ON_US = 1, "Waiting on us"
+    WAITING_ON_CUSTOMER = 2, "Waiting on the customer"
+    AT_REST = 3, "Solved, closed or waiting on nobody"
+
+
+QUEUE_RANK = Case(
+    When(_CLOCK_RUNNING, then=Value(QueueRank.CLOCK_RUNNING)),
+    When(_OPEN & Q(waiting_on=WaitingOn.US), then=Value(QueueRank.WAITING_ON_US)),
+    When(_OPEN & Q(waiting_on=WaitingOn.CUSTOMER), then=Value(QueueRank.WAITING_ON_CUSTOMER)),
+    default=Value(QueueRank.AT_REST),
+)
+# Within a rank: the deadline while the first-response clock runs, else since when the current turn lasts.
+QUEUE_AT = Coalesce(
+    Case(When(_CLOCK_RUNNING, then=F("first_response_due_at"))),
+    F("waiting_since"),
+    F("received_at"),
+)
+PRIORITY_RANK = Case(
+    *(When(priority=value, then=Value(rank)) for rank, value in enumerate(Priority.values)),
+    default=Value(len(Priority.values)),
+)
 
 
 class SlaState(models.TextChoices):
@@ -62,6 +104,11 @@ class SlaState(models.TextChoices):
 class TicketQuerySet(VisibleToQuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
+
+    def queue_order(self):
+        """Most urgent first: running first-response clocks by deadline, then the longest waiting on us, then
+        those waiting on the customer; served by the stored keys and their index."""
+        return self.order_by("queue_rank", "queue_at", "pk")
 
 
 class Ticket(models.Model):
@@ -120,6 +167,24 @@ class Ticket(models.Model):
     needs_account_review = models.BooleanField(
         default=False, help_text="Arrived without an active contract; its account manager was told."
     )
+    premium = models.BooleanField(default=False, help_text="The customer had the Premium add-on when it arrived.")
+    waiting_on = models.CharField(max_length=10, choices=WaitingOn.choices, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True, help_text="When the current turn began.")
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When it was escalated to on-call.")
+    solved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was solved (or last answered since): it closes 7 days later."
+    )
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_tickets"
+    )
+    tags = models.ManyToManyField("tickets.Tag", blank=True, related_name="tickets")
+    # Subject (A), description (B), public messages (C) and internal notes (D): customers search A-C only.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    queue_rank = models.GeneratedField(expression=QUEUE_RANK, output_field=models.SmallIntegerField(), db_persist=True)
+    queue_at = models.GeneratedField(expression=QUEUE_AT, output_field=models.DateTimeField(), db_persist=True)
+    priority_rank = models.GeneratedField(
+        expression=PRIORITY_RANK, output_field=models.SmallIntegerField(), db_persist=True
+    )
     suggested_articles = models.JSONField(default=list, blank=True, help_text="Article ids the form suggested.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -144,6 +209,10 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["organization", "status"], name="ticket_org_status"),
             models.Index(fields=["status", "first_response_due_at"], name="ticket_queue"),
+            # The queue's default order, read a page at a time.
+            models.Index(fields=["queue_rank", "queue_at", "id"], name="ticket_queue_order", condition=_OPEN),
+            models.Index(fields=["status", "solved_at"], name="ticket_solved", condition=Q(status="solved")),
+            PostgresOnlyGinIndex(fields=["search_vector"], name="ticket_search_gin"),
         ]
 
     def __str__(self) -> str:
@@ -177,6 +246,10 @@ class Ticket(models.Model):
 
     def requester_name(self) -> str:
         return str(self.requester) if self.requester else (self.requester_label or "unknown")
+
+    @property
+    def is_escalated(self) -> bool:
+        return self.escalated_at is not None
 
 
 def ticket_reference(pk: int) -> str:
@@ -277,6 +350,10 @@ class TicketEvent(models.Model):
         BREACHED = "breached", "Breached"
         ESCALATED = "escalated", "Escalated"
         FLAGGED = "flagged", "Flagged for the account manager"
+        MERGED = "merged", "Merged"
+        TAGS_CHANGED = "tags_changed", "Tags changed"
+        CCS_CHANGED = "ccs_changed", "People copied changed"
+        RATED = "rated", "Satisfaction rated"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -335,3 +412,105 @@ class ClosureDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_action_display()}: {self.reason}"
+
+
+# The Support Engineer's workspace ------------------------------------------------------------------------
+
+
+TAG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+
+
+class Tag(models.Model):
+    """A free label staff put on tickets (never shown to customers): lower case, no spaces."""
+
+    name = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Macro(models.Model):
+    """A canned reply staff keep: text with placeholders, and optionally a status and tags it sets."""
+
+    title = models.CharField(max_length=120, unique=True)
+    body = models.TextField(help_text="Placeholders: {customer_name}, {ticket_number}, {deadline}, {agent_name}.")
+    set_status = models.CharField(
+        max_length=20, choices=Status.choices, blank=True, help_text="The status the ticket takes with this reply."
+    )
+    add_tags = models.CharField(max_length=300, blank=True, help_text="Tags to add, separated by commas.")
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in (part.strip().lower() for part in self.add_tags.split(",")) if t]
+
+
+class Rating(models.TextChoices):
+    GOOD = "good", "Good, I'm satisfied"
+    BAD = "bad", "Bad, I'm unsatisfied"
+
+
+class SatisfactionRating(models.Model):
+    """The requester's answer to "how did it go?" once a ticket is solved: one per ticket, final."""
+
+    tenant_path = "ticket__organization"
+
+    class Via(models.TextChoices):
+        LINK = "link", "Email link"
+        PORTAL = "portal", "Portal"
+        API = "api", "API"
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="satisfaction")
+    rating = models.CharField(max_length=4, choices=Rating.choices)
+    comment = models.TextField(blank=True, max_length=2000)
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    via = models.CharField(max_length=6, choices=Via.choices)
+    created_at = models.DateTimeField(db_index=True)
+
+    objects = VisibleToQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.rating}"
+
+    @property
+    def is_good(self) -> bool:
+        return self.rating == Rating.GOOD
+
+
+class TicketPresence(models.Model):
+    """Who has a ticket open in the workspace right now, and whether they are typing (staff only)."""
+
+    class State(models.TextChoices):
+        VIEWING = "viewing", "viewing"
+        TYPING = "typing", "typing a reply"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.VIEWING)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="one_presence_per_ticket_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.state} #{self.ticket_id}"

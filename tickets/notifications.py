@@ -7,6 +7,7 @@ below with the row ids, reads the rows again, and sends what they return (None: 
 import uuid
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,13 +16,15 @@ from django.utils import timezone
 from portal import clock, outbox, roles
 from portal.models import User
 from tickets import sla
-from tickets.models import Comment, SlaAlert, Ticket
+from tickets.models import SOLVED_CLOSE_DAYS, Comment, Rating, SatisfactionRating, SlaAlert, Status, Ticket
 
 ONCALL_REASONS = {
     SlaAlert.Kind.PAGED: "An urgent ticket from a Premium customer arrived: its target is 30 minutes, 24/7.",
     SlaAlert.Kind.ESCALATED: "The customer escalated this ticket to the on-call team.",
 }
 _PATH = "tickets.notifications"
+SATISFACTION_SALT = "tickets.satisfaction"
+SATISFACTION_LINK_DAYS = 30  # longer than a solved ticket stays open (SOLVED_CLOSE_DAYS)
 
 
 # What services put in the outbox ----------------------------------------------------------------------
@@ -88,6 +91,19 @@ def notify_alert(ticket: Ticket, kind: str) -> None:
     )
 
 
+def notify_satisfaction(ticket: Ticket) -> None:
+    """The requester's satisfaction survey when the ticket is solved: once per ticket."""
+    if ticket.requester_id is None or ticket.merged_into_id is not None:
+        return
+    outbox.enqueue(
+        f"{_PATH}.satisfaction_request",
+        key=f"ticket:{ticket.pk}:satisfaction",
+        summary=f"Satisfaction survey for #{ticket.pk}",
+        ticket=ticket,
+        ticket_id=ticket.pk,
+    )
+
+
 # Addresses and links ----------------------------------------------------------------------------------
 
 
@@ -108,6 +124,27 @@ def message_id(ticket: Ticket, what: str) -> str:
 def ticket_url(ticket: Ticket, *, staff: bool) -> str:
     name = "tickets:staff_detail" if staff else "tickets:detail"
     return settings.SITE_URL + reverse(name, args=[ticket.pk])
+
+
+def satisfaction_token(ticket: Ticket) -> str:
+    """A signed token naming the ticket and its requester: the survey link works without signing in."""
+    return signing.dumps({"t": ticket.pk, "u": ticket.requester_id}, salt=SATISFACTION_SALT)
+
+
+def satisfaction_token_read(token: str) -> tuple[int, int] | None:
+    """(ticket id, requester id) of a valid, unexpired token; None for anything else."""
+    try:
+        data = signing.loads(token, salt=SATISFACTION_SALT, max_age=SATISFACTION_LINK_DAYS * 24 * 3600)
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), int) or not isinstance(data.get("u"), int):
+        return None
+    return data["t"], data["u"]
+
+
+def satisfaction_url(ticket: Ticket, rating: str | None = None) -> str:
+    url = settings.SITE_URL + reverse("tickets:satisfaction", args=[satisfaction_token(ticket)])
+    return f"{url}?rating={rating}" if rating else url
 
 
 # Builders ---------------------------------------------------------------------------------------------
@@ -267,4 +304,26 @@ def oncall_webhook(ticket_id: int, kind: str) -> outbox.Webhook | None:
             "reason": ONCALL_REASONS[kind],
             "url": ticket_url(ticket, staff=True),
         },
+    )
+
+
+def satisfaction_request(ticket_id: int) -> EmailMessage | None:
+    """The survey, unless the ticket was reopened or rated before the message left."""
+    ticket = _ticket(ticket_id)
+    if ticket is None or ticket.requester is None or ticket.status not in (Status.SOLVED, Status.CLOSED):
+        return None
+    if SatisfactionRating.objects.filter(ticket=ticket).exists():
+        return None
+    return email(
+        ticket,
+        template="satisfaction",
+        to=[ticket.requester.email],
+        automatic=True,
+        context={
+            "good_url": satisfaction_url(ticket, Rating.GOOD),
+            "bad_url": satisfaction_url(ticket, Rating.BAD),
+            "url": ticket_url(ticket, staff=False),
+            "close_days": SOLVED_CLOSE_DAYS,
+        },
+        reader=ticket.requester,
     )

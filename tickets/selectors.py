@@ -4,13 +4,18 @@ import datetime
 import statistics
 from collections import defaultdict
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, TextChoices, Value, When
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from portal import roles
+from portal import clock, roles
 from portal.models import User
 from tickets.calendars import calendar_for, closure_changes
-from tickets.models import OPEN_STATUSES, Comment, SlaState, Status, Ticket
+from tickets.models import OPEN_STATUSES, Comment, Rating, SatisfactionRating, SlaState, Status, Ticket, WaitingOn
+from tickets.search import ticket_search
+
+PAGE_SIZE = 50
+BREACHING_SOON = datetime.timedelta(hours=2)
 
 
 def staff_users() -> QuerySet[User]:
@@ -21,12 +26,87 @@ def staff_users() -> QuerySet[User]:
     )
 
 
-def ticket_queue(*, filters: dict | None = None, user=None) -> QuerySet[Ticket]:
-    """Open tickets, soonest first-response deadline first; tickets without a running clock after."""
+class QueueView(TextChoices):
+    """The queue's views: one click each for the questions a Support Engineer asks all day (open tickets)."""
+
+    MINE = "mine", "Mine"
+    UNASSIGNED = "unassigned", "Unassigned"
+    BREACHING_SOON = "breaching_soon", "Breaching within 2 hours"
+    BREACHED = "breached", "Breached"
+    PREMIUM = "premium", "Premium"
+    WAITING_ON_US = "waiting_on_us", "Waiting on us"
+    WAITING_ON_CUSTOMER = "waiting_on_customer", "Waiting on the customer"
+    ESCALATED = "escalated", "Escalated"
+
+
+def view_condition(view: str, *, user, now: datetime.datetime) -> Q:
+    """Which open tickets belong to a view. "Mine" is a customer's own requests when a customer asks."""
+    unanswered = Q(first_response_at__isnull=True)
+    if view == QueueView.MINE:
+        return Q(assignee=user) if roles.is_support_staff(user) else Q(requester=user)
+    if view == QueueView.UNASSIGNED:
+        return Q(assignee__isnull=True)
+    if view == QueueView.BREACHING_SOON:
+        return unanswered & Q(
+            breached_at__isnull=True, first_response_due_at__gt=now, first_response_due_at__lte=now + BREACHING_SOON
+        )
+    if view == QueueView.BREACHED:
+        return unanswered & (Q(first_response_due_at__lte=now) | Q(breached_at__isnull=False))
+    if view == QueueView.PREMIUM:
+        return Q(premium=True)
+    if view == QueueView.WAITING_ON_US:
+        return Q(waiting_on=WaitingOn.US)
+    if view == QueueView.WAITING_ON_CUSTOMER:
+        return Q(waiting_on=WaitingOn.CUSTOMER)
+    if view == QueueView.ESCALATED:
+        return Q(escalated_at__isnull=False)
+    raise ValueError(f"Unknown view {view!r}.")
+
+
+def view_counts(tickets: QuerySet[Ticket], *, user, now: datetime.datetime | None = None) -> dict[str, int]:
+    """How many open tickets of `tickets` each view holds, in one query, whatever the page shows."""
+    now = now or timezone.now()
+    conditions = {view.value: view_condition(view, user=user, now=now) for view in QueueView}
+    counts = {name: Count("pk", filter=q) for name, q in conditions.items()}
+    return tickets.open().aggregate(all_open=Count("pk"), **counts)
+
+
+# `?sort=`: each key's natural direction; a leading "-" reverses it. Ties always end on the queue's order.
+SORTS = {
+    "deadline": ("queue_rank", "queue_at", "pk"),
+    "updated": ("-updated_at", "-pk"),
+    "priority": ("priority_rank", "queue_rank", "queue_at", "pk"),
+    "organization": ("organization__name", "queue_rank", "queue_at", "pk"),
+    "number": ("pk",),
+    "waiting": (F("waiting_since").asc(nulls_last=True), "pk"),
+}
+SORT_LABELS = {
+    "deadline": "Deadline (most urgent first)",
+    "updated": "Last update (latest first)",
+    "priority": "Priority (urgent first)",
+    "organization": "Organization (A to Z)",
+    "number": "Number (oldest first)",
+    "waiting": "Waiting (longest first)",
+}
+SORT_CHOICES = list(SORT_LABELS.items()) + [(f"-{key}", f"{label}, reversed") for key, label in SORT_LABELS.items()]
+
+
+def tickets_sorted(tickets: QuerySet[Ticket], sort: str = "deadline") -> QuerySet[Ticket]:
+    """The tickets in the order `sort` names (see SORTS); unknown keys fall back to the deadline order."""
+    key = sort.removeprefix("-")
+    ordered = tickets.order_by(*SORTS.get(key, SORTS["deadline"]))
+    return ordered.reverse() if sort.startswith("-") and key in SORTS else ordered
+
+
+def ticket_queue(*, filters: dict | None = None, user=None, now: datetime.datetime | None = None) -> QuerySet[Ticket]:
+    """Open tickets (or those of one status), narrowed by a view, filters, tags and a search, in `sort` order."""
     filters = filters or {}
-    qs = Ticket.objects.select_related("organization", "requester", "assignee")
+    now = now or timezone.now()
+    qs = Ticket.objects.select_related("organization", "requester", "assignee", "satisfaction")
     status = filters.get("status")
     qs = qs.filter(status=status) if status else qs.filter(status__in=OPEN_STATUSES)
+    if filters.get("view"):
+        qs = qs.filter(status__in=OPEN_STATUSES).filter(view_condition(filters["view"], user=user, now=now))
     for name in ("priority", "kind"):
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
@@ -44,49 +124,70 @@ def ticket_queue(*, filters: dict | None = None, user=None) -> QuerySet[Ticket]:
         qs = qs.filter(assignee_id=assignee)
     if filters.get("organization"):
         qs = qs.filter(organization_id=filters["organization"])
-    return queue_ordered(qs)
+    if filters.get("tag"):
+        qs = qs.filter(tags__name=filters["tag"])
+    if filters.get("q"):
+        qs = ticket_search(qs, filters["q"], include_notes=True)
+    return tickets_sorted(qs, filters.get("sort") or "deadline").prefetch_related("tags")
 
 
 def queue_ordered(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """The queue's order: a running first-response clock first, soonest deadline first; the rest after."""
-    running = Case(
-        When(first_response_at__isnull=True, first_response_due_at__isnull=False, then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
-    return qs.annotate(clock_order=running).order_by("clock_order", "first_response_due_at", "received_at", "pk")
+    return tickets_sorted(qs, "deadline")
 
 
 def customer_tickets(user, *, status: str = "open", query: str = "") -> QuerySet[Ticket]:
-    qs = Ticket.objects.visible_to(user).select_related("requester", "assignee", "organization")
+    """The tickets of the customer's organization, newest first; `waiting` are those waiting on the customer."""
+    qs = Ticket.objects.visible_to(user).select_related("requester", "assignee", "organization", "satisfaction")
     if status == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status == "waiting":
+        qs = qs.filter(status__in=OPEN_STATUSES, waiting_on=WaitingOn.CUSTOMER)
     elif status == "solved":
         qs = qs.filter(status__in=[Status.SOLVED, Status.CLOSED])
     elif status in Status.values:
         qs = qs.filter(status=status)
     if query:
-        qs = qs.filter(Q(subject__icontains=query) | Q(description__icontains=query) | Q(pk=_int(query)))
-    return qs.order_by("-received_at")
-
-
-def _int(text: str) -> int | None:
-    text = text.strip().lstrip("#")
-    return int(text) if (text.isascii() and text.isdigit()) else None
+        qs = ticket_search(qs, query, include_notes=False)
+    return qs.order_by("-received_at", "-pk")
 
 
 def with_clock(tickets, *, now: datetime.datetime | None = None) -> list[Ticket]:
-    """Adds `state` and `time_left` (in the target's own calendar) to each ticket, with no query per ticket."""
+    """Adds `state`, `time_left` and `share_left` (in the target's own calendar), `urgency` (a CSS class) and
+    `waited` (how long the current turn lasts) to each ticket, with no query per ticket."""
     now = now or timezone.now()
     changes = closure_changes()
     result = []
     for ticket in tickets:
         ticket.state = ticket.sla_state(now=now)
-        ticket.time_left = None
+        ticket.time_left = ticket.share_left = None
         if ticket.state in (SlaState.RUNNING, SlaState.AT_RISK):
-            ticket.time_left = calendar_for(ticket.sla_calendar, changes).elapsed(now, ticket.first_response_due_at)
+            calendar = calendar_for(ticket.sla_calendar, changes)
+            ticket.time_left = calendar.elapsed(now, ticket.first_response_due_at)
+            target = calendar.elapsed(ticket.sla_clock_start or ticket.received_at, ticket.first_response_due_at)
+            ticket.share_left = ticket.time_left / target if target else 0.0
+        ticket.urgency = urgency_class(ticket.state, ticket.share_left)
+        ticket.waited = now - ticket.waiting_since if ticket.is_open and ticket.waiting_since else None
         result.append(ticket)
     return result
+
+
+# The colour of a running deadline follows the share of its target still left, counted in the target's own
+# calendar: a 30-minute Premium target with 10 minutes left is as urgent as a 16-business-hour one with 5 hours
+# left. The thresholds are the share left at or above which a step applies.
+URGENCY_STEPS = ((0.75, "urgency-1"), (0.5, "urgency-2"), (0.25, "urgency-3"))
+
+
+def urgency_class(state: str, share_left: float | None) -> str:
+    """A CSS class from urgency-1 (most of the target left) to urgency-5 (breached); "" without a clock."""
+    if state == SlaState.BREACHED:
+        return "urgency-5"
+    if share_left is None:
+        return ""
+    for threshold, name in URGENCY_STEPS:
+        if share_left > threshold:
+            return name
+    return "urgency-4" if share_left > 0 else "urgency-5"
 
 
 def public_thread(ticket: Ticket) -> QuerySet[Comment]:
@@ -186,3 +287,66 @@ def attainment_by_organization(organization_ids, *, since: datetime.datetime, no
             "attainment": round(100 * row["met"] / decided, 1) if decided else None,
         }
     return found
+
+
+def satisfaction_report(*, since: datetime.datetime | None = None) -> dict:
+    """Satisfaction ratings by month (good, bad, share good), with the latest comments."""
+    rows = SatisfactionRating.objects.all()
+    if since:
+        rows = rows.filter(created_at__gte=since)
+    months = (
+        rows.annotate(month=TruncMonth("created_at", tzinfo=clock.support_zone()))
+        .values("month")
+        .annotate(
+            good=Count("pk", filter=Q(rating=Rating.GOOD)),
+            bad=Count("pk", filter=Q(rating=Rating.BAD)),
+        )
+        .order_by("-month")
+    )
+    table = []
+    for row in months:
+        total = row["good"] + row["bad"]
+        table.append(
+            {
+                "month": row["month"].strftime("%Y-%m"),
+                "good": row["good"],
+                "bad": row["bad"],
+                "score": round(100 * row["good"] / total, 1) if total else None,
+            }
+        )
+    latest = list(rows.exclude(comment="").select_related("ticket", "rated_by").order_by("-created_at")[:10])
+    return {"months": table, "latest": latest}
+
+
+def customer_context(ticket: Ticket, entitlements, *, now: datetime.datetime | None = None) -> dict:
+    """What the workspace's side panel tells about the customer, in a fixed number of queries: the contract,
+    the account manager, SA hours left, the organization's other open tickets, the requester's last tickets and
+    the requester's local time."""
+    from hours.selectors import hours_summary  # hours builds on tickets; this read goes the other way
+
+    now = now or timezone.now()
+    organization = ticket.organization
+    others = (
+        Ticket.objects.filter(organization=organization, status__in=OPEN_STATUSES)
+        .exclude(pk=ticket.pk)
+        .only("pk", "subject", "status", "priority", "received_at")
+        .order_by("queue_rank", "queue_at", "pk")
+    )
+    other_open = list(others[:11])  # ten shown; an eleventh says there are more
+    recent = Ticket.objects.exclude(pk=ticket.pk).only("pk", "subject", "status", "received_at")
+    recent = (
+        recent.filter(requester=ticket.requester) if ticket.requester_id else recent.filter(organization=organization)
+    )
+    requester = ticket.requester
+    zone = clock.zone_of(requester) if requester else None
+    return {
+        "entitlements": entitlements,
+        "account_manager": organization.account_manager,
+        "hours": hours_summary(organization, today=clock.support_today(now)) if entitlements.allotment else None,
+        "other_open": other_open[:10],
+        "other_open_more": len(other_open) > 10,
+        "other_open_count": others.count() if len(other_open) > 10 else len(other_open),
+        "recent": list(recent.order_by("-received_at", "-pk")[:5]),
+        "local_time": clock.when(now, tz=zone) if zone else "",
+        "local_zone": getattr(requester, "time_zone", ""),
+    }

@@ -27,8 +27,10 @@ from tickets.models import (
     Ticket,
     TicketChannel,
     TicketEvent,
+    WaitingOn,
     attachment_size_problem,
 )
+from tickets.search import search_document_refresh
 
 CHANNEL_REFUSED = "channel_refused"
 CHANNEL_LABELS = {
@@ -142,6 +144,9 @@ def ticket_open(
         status=Status.NEW,
         received_at=now,
         tier=ent.tier or "",
+        premium=ent.premium,
+        waiting_on=WaitingOn.US,
+        waiting_since=now,
         engagement=engagement,
         connector=connector,
         suggested_articles=list(suggested_articles),
@@ -192,6 +197,7 @@ def ticket_open(
     if sla.pages_on_receipt(ent, kind=kind, priority=priority):
         _alert_once(ticket, SlaAlert.Kind.PAGED)
     notifications.notify_new_ticket(ticket)
+    search_document_refresh([ticket.pk])
     return ticket
 
 
@@ -258,13 +264,27 @@ def comment_add(
             _record_first_response(ticket, comment, now)
         if ticket.status == Status.NEW:
             _set_status(ticket, Status.OPEN, actor=author, now=now)
+        if ticket.is_open:
+            _pass_turn(ticket, WaitingOn.CUSTOMER, now)
+        elif ticket.status == Status.SOLVED:
+            ticket.solved_at = now  # the 7 days before it closes count from the last answer
         notifications.notify_comment(comment)
     elif not is_staff and ticket.status in (Status.PENDING_CUSTOMER, Status.SOLVED):
         _set_status(ticket, Status.OPEN, actor=author, now=now, note="the customer replied")
     if not is_staff:
+        if ticket.is_open:
+            _pass_turn(ticket, WaitingOn.US, now)
         notifications.notify_comment(comment)
     ticket.save()
+    search_document_refresh([ticket.pk])
     return comment
+
+
+def _pass_turn(ticket: Ticket, waiting_on: str, now: datetime.datetime) -> None:
+    """Whose turn it is: the waiting time runs from the moment the turn passed, not from each message."""
+    if ticket.waiting_on != waiting_on:
+        ticket.waiting_on = waiting_on
+        ticket.waiting_since = now
 
 
 def _record_first_response(ticket: Ticket, comment: Comment, now: datetime.datetime) -> None:
@@ -301,9 +321,18 @@ def _set_status(ticket: Ticket, status: str, *, actor, now, note: str = "") -> N
             f"A {ticket.get_status_display().lower()} ticket cannot become {Status(status).label.lower()}."
         )
     old = ticket.get_status_display()
+    was_solved = ticket.status == Status.SOLVED
     ticket.status = status
     message = f"Status: {old} → {ticket.get_status_display()}" + (f" ({note})" if note else "") + "."
     _event(ticket, TicketEvent.Kind.STATUS_CHANGED, message, actor=actor, now=now, old=old, new=status)
+    if status in (Status.SOLVED, Status.CLOSED):
+        ticket.waiting_on, ticket.waiting_since = "", now
+        if status == Status.SOLVED:
+            ticket.solved_at = now
+            notifications.notify_satisfaction(ticket)
+    elif was_solved:
+        ticket.solved_at = None
+        _pass_turn(ticket, WaitingOn.US, now)
 
 
 def _require_staff(actor) -> None:
@@ -512,4 +541,6 @@ def ticket_escalate(*, ticket: Ticket, actor: User, now=None) -> bool:
     created = _alert_once(ticket, SlaAlert.Kind.ESCALATED)
     if created:
         _event(ticket, TicketEvent.Kind.ESCALATED, f"Escalated to the on-call team by {actor}.", actor=actor, now=now)
+        ticket.escalated_at = now
+        ticket.save(update_fields=["escalated_at", "updated_at"])
     return created

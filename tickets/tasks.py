@@ -8,3 +8,10 @@ def sla_sweep() -> dict:
     from tickets.services import sla_sweep as sweep
 
     return sweep()
+
+
+@shared_task
+def solved_tickets_close() -> int:
+    from tickets.solved import solved_tickets_close as close
+
+    return close()

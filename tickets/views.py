@@ -3,6 +3,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,20 +16,21 @@ from portal import services as portal_services
 from portal.decorators import staff_required
 from portal.refusals import Refusal, messages_of, refusal_to_form
 from portal.selectors import deflection_report
-from tickets import selectors, services, sla
+from tickets import selectors, services, sla, workspace
 from tickets.forms import (
     KIND_HELP,
     PRIORITY_HELP,
-    AssignForm,
+    BulkForm,
+    CcForm,
     CustomerFilterForm,
-    PriorityForm,
+    MergeForm,
     QueueFilterForm,
     ReplyForm,
-    StaffReplyForm,
-    StatusForm,
+    SatisfactionForm,
     SupportRequestForm,
+    WorkspaceForm,
 )
-from tickets.models import Attachment, Kind, SlaAlert, Ticket, TicketChannel
+from tickets.models import Attachment, Kind, Macro, SlaAlert, Status, Ticket, TicketChannel
 
 
 def _customer_organization(user):
@@ -126,24 +128,34 @@ def target_preview(request):
     )
 
 
+def paginate(request, rows):
+    """The page `?page=` names (the first for a missing or unreadable number, the last past the end)."""
+    page = Paginator(rows, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    page.elided_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    return page
+
+
 @login_required
 def ticket_list(request):
     if roles.is_support_staff(request.user):
         return redirect("tickets:queue")
     _customer_organization(request.user)
     form = CustomerFilterForm(request.GET or None)
+    valid = not form.is_bound or form.is_valid()
     status, query = "open", ""
-    if form.is_valid():
+    if form.is_bound and valid:
         status = form.cleaned_data.get("status") or "open"
         query = form.cleaned_data.get("q") or ""
-    tickets = selectors.with_clock(selectors.customer_tickets(request.user, status=status, query=query)[:200])
-    return render(request, "tickets/ticket_list.html", {"tickets": tickets, "form": form})
+    tickets = selectors.customer_tickets(request.user, status=status, query=query) if valid else Ticket.objects.none()
+    page = paginate(request, tickets)
+    context = {"tickets": selectors.with_clock(page.object_list), "page": page, "form": form}
+    return render(request, "tickets/ticket_list.html", context, status=200 if valid else 400)
 
 
 @login_required
 def ticket_detail(request, pk: int):
     ticket = get_object_or_404(
-        Ticket.objects.visible_to(request.user).select_related("organization", "requester"), pk=pk
+        Ticket.objects.visible_to(request.user).select_related("organization", "requester", "satisfaction"), pk=pk
     )
     if roles.is_support_staff(request.user):
         return redirect("tickets:staff_detail", pk=pk)
@@ -176,6 +188,13 @@ def ticket_detail(request, pk: int):
         "may_reply": may_reply,
         "can_escalate": sla.escalation_refusal(ticket, ent) is None,
         "escalated": ticket.alerts.filter(kind=SlaAlert.Kind.ESCALATED).exists(),
+        "may_mark_solved": ticket.is_open and services.can_reply(request.user, ticket),
+        "may_rate": ticket.requester_id == request.user.pk and not ticket.merged_into_id,
+        "satisfaction_form": SatisfactionForm(initial={"rating": request.GET.get("rating")}),
+        "ccs": ticket.ccs.all(),
+        "cc_form": CcForm(ticket=ticket, initial={"ccs": ticket.ccs.all()})
+        if workspace.may_edit_ccs(request.user, ticket) and ticket.status != Status.CLOSED
+        else None,
     }
     return render(request, "tickets/ticket_detail.html", context)
 
@@ -211,85 +230,137 @@ def attachment_download(request, pk: int):
 
 @staff_required
 def queue(request):
+    """The queue: views with their counts, a search, filters and sorts, 50 tickets a page, bulk actions."""
     form = QueueFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    tickets = selectors.with_clock(selectors.ticket_queue(filters=filters, user=request.user)[:300])
-    return render(request, "tickets/queue.html", {"tickets": tickets, "form": form})
-
-
-@staff_required
-def staff_detail(request, pk: int):
-    ticket = get_object_or_404(
-        Ticket.objects.select_related("organization", "requester", "assignee", "engagement", "connector"), pk=pk
-    )
-    reply_form = StaffReplyForm(prefix="reply")
+    valid = not form.is_bound or form.is_valid()
+    filters = form.cleaned_data if form.is_bound and valid else {}
+    tickets = selectors.ticket_queue(filters=filters, user=request.user) if valid else Ticket.objects.none()
+    page = paginate(request, tickets)
+    counts = selectors.view_counts(Ticket.objects.all(), user=request.user)
     context = {
+        "form": form,
+        "page": page,
+        "tickets": selectors.with_clock(page.object_list),
+        "views": [(view, counts[view.value]) for view in selectors.QueueView],
+        "all_open": counts["all_open"],
+        "current_view": filters.get("view", ""),
+        "current_sort": filters.get("sort") or "deadline",
+        "sort_columns": _sort_columns(filters.get("sort") or "deadline"),
+        "bulk_form": BulkForm(),
+        "query_string": request.GET.urlencode(),
+    }
+    return render(request, "tickets/queue.html", context, status=200 if valid else 400)
+
+
+QUEUE_COLUMNS = [
+    ("deadline", "Deadline"),
+    (None, "State"),
+    ("number", "#"),
+    (None, "Subject"),
+    ("organization", "Organization"),
+    ("priority", "Priority"),
+    (None, "Status"),
+    ("waiting", "Waiting"),
+    ("updated", "Updated"),
+    (None, "Assignee"),
+    (None, "Rating"),
+]
+
+
+def _sort_columns(current: str) -> list[dict]:
+    """The queue's column headers: a sortable one links to its sort, or to the reverse when it is the current."""
+    columns = []
+    for key, label in QUEUE_COLUMNS:
+        column = {"label": label, "sort": None, "arrow": ""}
+        if key:
+            column["sort"] = f"-{key}" if current == key else key
+            column["arrow"] = "▲" if current == key else ("▼" if current == f"-{key}" else "")
+        columns.append(column)
+    return columns
+
+
+def _workspace_initial(ticket: Ticket) -> dict:
+    return {
+        "status": ticket.status,
+        "assignee": ticket.assignee_id,
+        "priority": ticket.priority,
+        "tags": ", ".join(tag.name for tag in ticket.tags.all()),
+        "visibility": "public",
+    }
+
+
+def workspace_context(request, ticket: Ticket, form: WorkspaceForm) -> dict:
+    """Everything the workspace shows around its form; a fixed number of queries whatever the data."""
+    entitlements = entitlements_for(ticket.organization)
+    return {
         "ticket": selectors.with_clock([ticket])[0],
         "thread": selectors.full_thread(ticket),
         "events": ticket.events.select_related("actor"),
         "attachments": ticket.attachments.filter(comment__isnull=True),
-        "reply_form": reply_form,
-        "assign_form": AssignForm(prefix="assign", initial={"assignee": ticket.assignee_id}),
-        "status_form": StatusForm(prefix="status", initial={"status": ticket.status}),
-        "priority_form": PriorityForm(prefix="priority", initial={"priority": ticket.priority}),
-        "entitlements": entitlements_for(ticket.organization),
+        "form": form,
+        "macros": Macro.objects.filter(is_active=True).only("pk", "title"),
+        "merge_form": MergeForm(prefix="merge"),
+        "cc_form": CcForm(prefix="cc", ticket=ticket, initial={"ccs": ticket.ccs.all()}),
         "ccs": ticket.ccs.all(),
+        "merged_tickets": ticket.merged_tickets.only("pk", "subject"),
+        "customer": selectors.customer_context(ticket, entitlements),
+        "entitlements": entitlements,
         "is_architect": roles.is_solution_architect(request.user),
     }
-    if request.method == "POST":
-        response = _staff_action(request, ticket, context)
-        if response is not None:
-            return response
-    return render(request, "tickets/staff_detail.html", context)
 
 
-def _staff_action(request, ticket, context):
-    action = request.POST.get("action")
-    actor = request.user
-    try:
-        if action == "reply":
-            form = StaffReplyForm(request.POST, request.FILES, prefix="reply")
-            context["reply_form"] = form
-            if not form.is_valid():
-                return None
-            public = form.cleaned_data["visibility"] == "public"
-            services.comment_add(
-                ticket=ticket,
-                author=actor,
-                body=form.cleaned_data["body"],
-                public=public,
-                attachments=form.cleaned_data["attachments"],
-            )
-            messages.success(request, "Reply sent to the customer." if public else "Internal note added.")
-        elif action == "assign":
-            form = AssignForm(request.POST, prefix="assign")
-            context["assign_form"] = form
-            if not form.is_valid():
-                return None
-            services.ticket_assign(ticket=ticket, actor=actor, assignee=form.cleaned_data["assignee"])
-            messages.success(request, "Assignment saved.")
-        elif action == "status":
-            form = StatusForm(request.POST, prefix="status")
-            context["status_form"] = form
-            if not form.is_valid():
-                return None
-            services.ticket_change_status(ticket=ticket, actor=actor, status=form.cleaned_data["status"])
-            messages.success(request, "Status saved.")
-        elif action == "priority":
-            form = PriorityForm(request.POST, prefix="priority")
-            context["priority_form"] = form
-            if not form.is_valid():
-                return None
-            services.ticket_change_priority(
-                ticket=ticket, actor=actor, priority=form.cleaned_data["priority"], reason=form.cleaned_data["reason"]
-            )
-            messages.success(request, "Priority changed; the deadline follows.")
+def workspace_ticket(pk: int) -> Ticket:
+    return get_object_or_404(
+        Ticket.objects.select_related(
+            "organization__account_manager",
+            "requester",
+            "assignee",
+            "engagement",
+            "connector",
+            "merged_into",
+            "satisfaction",
+        ).prefetch_related("tags"),
+        pk=pk,
+    )
+
+
+@staff_required
+def staff_detail(request, pk: int):
+    """The ticket workspace: the thread, one form for reply, note, status, assignee, priority and tags, and the
+    customer's context beside it."""
+    ticket = workspace_ticket(pk)
+    if request.method != "POST":
+        form = WorkspaceForm(initial=_workspace_initial(ticket))
+        return render(request, "tickets/staff_detail.html", workspace_context(request, ticket, form))
+    form = WorkspaceForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        status = request.POST.get("then") or data["status"]
+        if status not in Status.values:
+            form.add_error("status", f"Unknown status {status!r}.")
         else:
-            messages.error(request, "Unknown action.")
-    except (Refusal, ValidationError) as error:
-        messages.error(request, messages_of(error))
-        return None
-    return redirect("tickets:staff_detail", pk=ticket.pk)
+            try:
+                done = workspace.ticket_update(
+                    ticket=ticket,
+                    actor=request.user,
+                    body=data["body"],
+                    public=data["visibility"] == "public",
+                    attachments=data["attachments"],
+                    status=status,
+                    assignee=data["assignee"],
+                    priority=data["priority"],
+                    priority_reason=data["priority_reason"],
+                    tags=data["tags"],
+                )
+            except (Refusal, ValidationError, PermissionDenied) as error:
+                refusal_to_form(form, error)
+            else:
+                if done:
+                    messages.success(request, " ".join(done))
+                else:
+                    messages.info(request, "Nothing to save: write a reply or change a field.")
+                return redirect("tickets:staff_detail", pk=ticket.pk)
+    return render(request, "tickets/staff_detail.html", workspace_context(request, ticket, form), status=400)
 
 
 @staff_required
@@ -326,4 +397,5 @@ def reports(request):
                 ]
             )
         return response
-    return render(request, "tickets/reports.html", {"rows": rows, "deflection": deflection})
+    context = {"rows": rows, "deflection": deflection, "satisfaction": selectors.satisfaction_report()}
+    return render(request, "tickets/reports.html", context)

@@ -165,20 +165,24 @@ def test_staff_queue_orders_by_deadline_and_is_constant(
 def test_staff_reply_note_assign_status_priority(client, ent_ticket, support_engineer):
     client.force_login(support_engineer)
     url = reverse("tickets:staff_detail", args=[ent_ticket.pk])
-    client.post(url, {"action": "reply", "reply-body": "Internal", "reply-visibility": "internal"})
+    form = {"status": "new", "assignee": "", "priority": "high", "priority_reason": "", "tags": ""}
+    client.post(url, {**form, "body": "Internal", "visibility": "internal"})
     ent_ticket.refresh_from_db()
     assert ent_ticket.first_response_at is None
-    client.post(url, {"action": "assign", "assign-assignee": support_engineer.pk})
-    client.post(url, {"action": "priority", "priority-priority": "urgent", "priority-reason": "Orders blocked"})
-    client.post(url, {"action": "reply", "reply-body": "On it", "reply-visibility": "public"})
-    client.post(url, {"action": "status", "status-status": "pending_customer"})
+    form["assignee"] = support_engineer.pk
+    client.post(url, {**form, "body": "", "visibility": "public"})
+    form.update(priority="urgent", priority_reason="Orders blocked")
+    client.post(url, {**form, "body": "On it", "visibility": "public", "then": "pending_customer"})
     ent_ticket.refresh_from_db()
     assert ent_ticket.assignee == support_engineer and ent_ticket.priority == "urgent"
     assert ent_ticket.first_response_at is not None and ent_ticket.status == "pending_customer"
     page = client.get(url).content.decode()
     assert "Priority raised from High to Urgent: Orders blocked" in page
-    response = client.post(url, {"action": "priority", "priority-priority": "low", "priority-reason": ""})
-    assert response.status_code == 200
+    response = client.post(
+        url, {**form, "status": "pending_customer", "priority": "low", "priority_reason": "", "visibility": "public"}
+    )
+    assert response.status_code == 400
+    assert "Say why the priority changes" in response.content.decode()
     ent_ticket.refresh_from_db()
     assert ent_ticket.priority == "urgent"
 

@@ -2,7 +2,7 @@
 it is told to people.
 
 - `deadlines`: the deadline a ticket gets when it arrives, and how it is stored on the ticket.
-- `moves`: what a change of priority or of the support calendar does to a deadline, and escalation.
+- `moves`: what a change of priority or of the support calendar, or a merge, does to a deadline; escalation.
 - `wording`: the sentences that state a deadline ("We answer within 4 business hours: by ...").
 
 Services write tickets; they ask this package what the deadline is.
@@ -28,6 +28,7 @@ from tickets.sla.moves import (
     calendar_recount,
     escalation_refusal,
     is_raise,
+    merged_deadline,
     priority_move,
 )
 from tickets.sla.wording import acknowledgement, deadline_sentence, explain
@@ -48,6 +49,7 @@ __all__ = [
     "explain",
     "intake_priority",
     "is_raise",
+    "merged_deadline",
     "no_target_reason",
     "pages_on_receipt",
     "premium_covers",

@@ -77,6 +77,27 @@ def calendar_recount(ticket: Ticket, changes) -> Deadline | None:
     return deadline
 
 
+def merged_deadline(target: Ticket, duplicate: Ticket) -> Deadline | None:
+    """The deadline a ticket keeps when a duplicate is merged into it: the duplicate's, when both still wait
+    for a first response and the duplicate's deadline is the earlier; None when the ticket keeps its own."""
+    if target.first_response_at is not None or duplicate.first_response_at is not None:
+        return None
+    if duplicate.first_response_due_at is None:
+        return None
+    if target.first_response_due_at is not None and target.first_response_due_at <= duplicate.first_response_due_at:
+        return None
+    return Deadline(
+        due_at=duplicate.first_response_due_at,
+        policy=duplicate.sla_policy or None,
+        target_minutes=duplicate.sla_target_minutes,
+        calendar=duplicate.sla_calendar or None,
+        clock_start=duplicate.sla_clock_start,
+        at_risk_at=duplicate.at_risk_due_at,
+        candidates=tuple(candidates_at(duplicate.sla_candidates, duplicate.sla_clock_start)),
+        note=f"the earlier deadline of #{duplicate.pk}, merged into this ticket; {duplicate.sla_note}"[:300],
+    )
+
+
 def at_risk_rearmed(ticket: Ticket, now: datetime.datetime) -> bool:
     """True when a deadline that moved later should lose its at-risk mark, so the warning can come again."""
     return bool(
