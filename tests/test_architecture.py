@@ -67,6 +67,7 @@ def test_every_customer_reachable_model_answers_visible_to():
         "tickets.Comment",
         "tickets.Attachment",
         "tickets.TicketEvent",
+        "tickets.SatisfactionRating",
         "contracts.Contract",
         "contracts.Engagement",
         "portal.Membership",

@@ -299,16 +299,16 @@ class TicketViewSet(
         unexpected = set(data) - {"status", "priority", "priority_reason", "assignee", "tags"}
         if unexpected:
             raise serializers.ValidationError(dict.fromkeys(sorted(unexpected), "This field cannot be changed here."))
-        if data.get("tags") is not None:
-            workspace.ticket_tags_set(ticket=ticket, actor=request.user, names=tag_names(data["tags"]))
-        if "assignee" in data:
-            ticket = services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
-        if "priority" in data and data["priority"] != ticket.priority:
-            ticket = services.ticket_change_priority(
-                ticket=ticket, actor=request.user, priority=data["priority"], reason=data.get("priority_reason", "")
-            )
-        if "status" in data:
-            ticket = services.ticket_change_status(ticket=ticket, actor=request.user, status=data["status"])
+        # All of it in one transaction, as the workspace's form: a refused part changes nothing.
+        workspace.ticket_update(
+            ticket=ticket,
+            actor=request.user,
+            status=data.get("status", ""),
+            assignee=data.get("assignee", workspace.UNCHANGED),
+            priority=data.get("priority", ""),
+            priority_reason=data.get("priority_reason", ""),
+            tags=tag_names(data["tags"]) if data.get("tags") is not None else None,
+        )
         ticket = self.get_queryset().get(pk=ticket.pk)
         return Response(self.get_serializer(ticket).data)
 

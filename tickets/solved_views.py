@@ -3,7 +3,6 @@ signed link of the survey email, without signing in)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -20,7 +19,7 @@ def ticket_solve(request, pk: int):
     ticket = get_object_or_404(Ticket.objects.visible_to(request.user), pk=pk)
     try:
         solved.ticket_mark_solved(ticket=ticket, actor=request.user)
-    except (Refusal, PermissionDenied) as error:
+    except Refusal as error:
         messages.error(request, messages_of(error))
     else:
         messages.success(request, "Marked solved. Thank you! How did we do?")

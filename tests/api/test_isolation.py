@@ -115,6 +115,11 @@ def _organization_world(
         minutes=30,
         work_date=timezone.localdate() - dt.timedelta(days=1),
     )
+    solved = ticket_services.ticket_open(organization=organization, requester=admin, subject="Done", description="d")
+    ticket_services.ticket_change_status(ticket=solved, actor=support_engineer, status="solved")
+    from tickets.solved import satisfaction_rate
+
+    satisfaction_rate(ticket=solved, rater=admin, rating="good", comment="Thanks", via="portal")
     invitation_create(actor=admin, organization=organization, email=f"new@{name.lower()}.test", role="member")
     contract_services.change_request_open(actor=admin, change="premium_support", note="24/7 please")
     quote_request = connector_quote_request(
