@@ -5,16 +5,16 @@ import datetime
 from django.utils import timezone
 
 from portal.models import Organization, User
-from tickets import services
+from tickets import macros, services, solved, workspace
 from tickets.calendars import support_calendar
-from tickets.models import Ticket
+from tickets.models import Macro, Ticket
 
 H = datetime.timedelta(hours=1)
 
 # (organization, requester, subject, kind, priority, business hours ago, what happens next)
 DEMO_TICKETS = [
     ("Acme Outfitters", "alice@acme.test", "Shopify orders not reaching the warehouse", "incident", "high", 2, None),
-    ("Acme Outfitters", "bob@acme.test", "How do I export last month's returns?", "question", "low", 30, "met"),
+    ("Acme Outfitters", "bob@acme.test", "How do I export last month's returns?", "question", "low", 30, "answered"),
     (
         "Acme Outfitters",
         "alice@acme.test",
@@ -70,7 +70,41 @@ def _business_hours_ago(hours: float, now: datetime.datetime) -> datetime.dateti
     return moment
 
 
+# (title, text, status it sets, tags it adds): the team's canned replies.
+DEMO_MACROS = [
+    (
+        "Ask for an order export",
+        "Hello {customer_name},\n\nthank you for ticket {ticket_number}. To find where the orders stop, please send "
+        "us an export of the affected orders (order number, channel, time) from the last 24 hours.\n\n"
+        "{agent_name}, support team",
+        "pending_customer",
+        "needs-export",
+    ),
+    (
+        "We are on it",
+        "Hello {customer_name},\n\nwe are looking into {ticket_number} now and will write again as soon as we know "
+        "more. Our first answer is due by {deadline}.\n\n{agent_name}, support team",
+        "open",
+        "",
+    ),
+    (
+        "Fixed, please confirm",
+        "Hello {customer_name},\n\nwe applied a fix for {ticket_number}. Could you check that everything works as "
+        "expected? If we hear nothing, the ticket closes by itself in 7 days.\n\n{agent_name}, support team",
+        "solved",
+        "fixed",
+    ),
+]
+
+
+def seed_macros(agent: User) -> None:
+    for title, body, status, tags in DEMO_MACROS:
+        if not Macro.objects.filter(title=title).exists():
+            macros.macro_save(actor=agent, title=title, body=body, set_status=status, add_tags=tags)
+
+
 def seed(*, today, out) -> None:
+    seed_macros(User.objects.get(email="agent@demo.test"))
     if Ticket.objects.exists():
         return
     now = timezone.now()
@@ -88,6 +122,13 @@ def seed(*, today, out) -> None:
             description=f"{subject}.\n\nSeen since this morning on our production account; details in the thread.",
             now=received,
         )
+        if outcome == "answered":  # answered; now it waits on the customer
+            services.comment_add(
+                ticket=ticket,
+                author=agent,
+                now=received + H,
+                body="Reports > Returns > Export: choose last month and CSV. Does that give you what you need?",
+            )
         if outcome in ("met", "solved"):
             answered = (
                 received + H
@@ -103,6 +144,14 @@ def seed(*, today, out) -> None:
             services.comment_add(ticket=ticket, author=requester, now=answered + H, body="Confirmed, it works now.")
             if outcome == "solved":
                 services.ticket_change_status(ticket=ticket, actor=agent, status="solved", now=answered + 2 * H)
+                solved.satisfaction_rate(
+                    ticket=ticket,
+                    rater=requester,
+                    rating="good",
+                    comment="Mapped exactly as we asked, thank you.",
+                    via="portal",
+                    now=answered + 3 * H,
+                )
         elif outcome == "breached":
             services.comment_add(
                 ticket=ticket,
@@ -113,4 +162,6 @@ def seed(*, today, out) -> None:
             )
         if outcome in ("at_risk", None) and priority in ("high", "urgent"):
             services.ticket_assign(ticket=ticket, actor=agent, assignee=agent, now=received)
+        if kind == "incident" and "orders" in subject.lower():
+            workspace.ticket_tags_set(ticket=ticket, actor=agent, names=["orders"], now=received)
     services.sla_sweep(now=now)

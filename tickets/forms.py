@@ -122,11 +122,50 @@ class WorkspaceForm(StaffReplyForm):
     tags = forms.CharField(
         max_length=500, required=False, help_text="Separated by commas; staff only, never shown to the customer."
     )
+    # What the ticket showed when the form was drawn: only a field the engineer changed is applied, so a stale
+    # page never undoes a colleague's change (or the reply's own move of a new ticket to open).
+    status_was = forms.CharField(required=False, widget=forms.HiddenInput)
+    assignee_was = forms.CharField(required=False, widget=forms.HiddenInput)
+    priority_was = forms.CharField(required=False, widget=forms.HiddenInput)
+    tags_was = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
     field_order = ["visibility", "body", "status", "assignee", "priority", "priority_reason", "tags", "attachments"]
+    TRACKED = ("status", "assignee", "priority", "tags")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_users()
+
+    @staticmethod
+    def shown(ticket) -> dict:
+        """The initial values of a ticket's form, with the values it showed."""
+        values = {
+            "status": ticket.status,
+            "assignee": ticket.assignee_id or "",
+            "priority": ticket.priority,
+            "tags": ", ".join(tag.name for tag in ticket.tags.all()),
+            "visibility": "public",
+        }
+        return {**values, **{f"{name}_was": values[name] for name in WorkspaceForm.TRACKED}}
+
+    def changes(self, ticket) -> dict:
+        """The tracked fields whose submitted value differs from what the form showed (or, when the form did
+        not say, from the ticket)."""
+        data, current = self.cleaned_data, self.shown(ticket)
+        changed = {}
+        for name in self.TRACKED:
+            was_name = f"{name}_was"
+            was = self.data.get(was_name, current[was_name]) if hasattr(self.data, "get") else current[was_name]
+            value = data[name]
+            text = str(value.pk if hasattr(value, "pk") else (value or ""))
+            if name == "tags":
+                text, was = _tag_text(text), _tag_text(was)
+            if text != str(was or ""):
+                changed[name] = value
+        return changed
+
+
+def _tag_text(text: str) -> str:
+    return ",".join(sorted({part.strip().lower() for part in str(text or "").split(",") if part.strip()}))
 
 
 class MergeForm(BootstrapFormMixin, forms.Form):

@@ -279,16 +279,6 @@ def _sort_columns(current: str) -> list[dict]:
     return columns
 
 
-def _workspace_initial(ticket: Ticket) -> dict:
-    return {
-        "status": ticket.status,
-        "assignee": ticket.assignee_id,
-        "priority": ticket.priority,
-        "tags": ", ".join(tag.name for tag in ticket.tags.all()),
-        "visibility": "public",
-    }
-
-
 def workspace_context(request, ticket: Ticket, form: WorkspaceForm) -> dict:
     """Everything the workspace shows around its form; a fixed number of queries whatever the data."""
     entitlements = entitlements_for(ticket.organization)
@@ -330,13 +320,14 @@ def staff_detail(request, pk: int):
     customer's context beside it."""
     ticket = workspace_ticket(pk)
     if request.method != "POST":
-        form = WorkspaceForm(initial=_workspace_initial(ticket))
+        form = WorkspaceForm(initial=WorkspaceForm.shown(ticket))
         return render(request, "tickets/staff_detail.html", workspace_context(request, ticket, form))
     form = WorkspaceForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
-        status = request.POST.get("then") or data["status"]
-        if status not in Status.values:
+        changes = form.changes(ticket)
+        status = request.POST.get("then") or changes.get("status", "")
+        if status and status not in Status.values:
             form.add_error("status", f"Unknown status {status!r}.")
         else:
             try:
@@ -347,10 +338,10 @@ def staff_detail(request, pk: int):
                     public=data["visibility"] == "public",
                     attachments=data["attachments"],
                     status=status,
-                    assignee=data["assignee"],
-                    priority=data["priority"],
+                    assignee=changes.get("assignee", workspace.UNCHANGED),
+                    priority=changes.get("priority", ""),
                     priority_reason=data["priority_reason"],
-                    tags=data["tags"],
+                    tags=changes.get("tags"),
                 )
             except (Refusal, ValidationError, PermissionDenied) as error:
                 refusal_to_form(form, error)

@@ -160,11 +160,12 @@ def test_support_engineer_signs_in_with_mfa_and_answers_the_ticket_at_the_top_of
     # The queue runs soonest deadline first (breached demo tickets lead it). New urgent work nobody has taken
     # yet is what the engineer picks up: with that filter the new ticket is at the top.
     page.get_by_role("link", name="Queue", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Queue")
     queue = page.get_by_test_id("queue")
     waiting = [  # (deadline, ticket) of the rows whose clock runs: the part of the queue ordered by deadline
         (_datetime_attr(row.locator("td time").first), int(row.get_attribute("data-ticket")))
         for row in queue.locator("tbody tr").all()
-        if re.search(r"breached|left", row.locator("td").nth(1).inner_text())
+        if re.search(r"breached|left", row.locator("[data-col=state]").inner_text())
     ]
     assert [d for d, _ in waiting] == sorted(d for d, _ in waiting)
     assert (ticket.first_response_due_at, ticket.pk) in waiting
@@ -175,7 +176,7 @@ def test_support_engineer_signs_in_with_mfa_and_answers_the_ticket_at_the_top_of
     top = queue.locator("tbody tr").first
     expect(top).to_have_attribute("data-ticket", str(ticket.pk))
     expect(top).to_contain_text("Acme Outfitters")
-    expect(top.locator("td").nth(1)).to_contain_text("left")
+    expect(top.locator("[data-col=state]")).to_contain_text("left")
     top.get_by_role("link", name=SUBJECT).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"#{ticket.pk} {SUBJECT}")
     state = page.get_by_test_id("deadline-state")
@@ -185,7 +186,7 @@ def test_support_engineer_signs_in_with_mfa_and_answers_the_ticket_at_the_top_of
     form = page.get_by_test_id("reply-form")
     form.get_by_label("Internal note (staff only)").check()
     form.get_by_label("Your reply").fill("Webhook deliveries from Shopify fail with 401 since 07:58: token rotated?")
-    form.get_by_role("button", name="Send").click()
+    form.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("Internal note added.")
     expect(page.locator("article", has_text="token rotated?")).to_contain_text("internal note")
     expect(state).to_contain_text("left")
@@ -198,7 +199,7 @@ def test_support_engineer_signs_in_with_mfa_and_answers_the_ticket_at_the_top_of
     form.get_by_label("Your reply").fill(
         "Shopify rotated your access token; we reconnected it and the orders flow again."
     )
-    form.get_by_role("button", name="Send").click()
+    form.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("Reply sent to the customer.")
     expect(state).to_have_text("met")
     ticket.refresh_from_db()

@@ -248,3 +248,27 @@ def test_outbox_flush_sends_the_survey_when_delivery_after_commit_failed(ticket,
     _solve(ticket, support_engineer)  # no on-commit delivery in this test transaction
     outbox.flush()
     assert [m.to for m in mail.outbox if "How did we do?" in m.subject] == [[ticket.requester.email]]
+
+
+def test_the_reports_keep_their_query_count_as_ratings_grow(
+    client, enterprise, support_engineer, django_assert_max_num_queries
+):
+    organization, customer = enterprise
+
+    def rated(n, rating):
+        for i in range(n):
+            ticket = services.ticket_open(
+                organization=organization, requester=customer, subject=f"r{i}", description="d"
+            )
+            _solve(ticket, support_engineer)
+            solved.satisfaction_rate(ticket=ticket, rater=customer, rating=rating, comment=f"c{i}", via="portal")
+
+    rated(1, "good")
+    client.force_login(support_engineer)
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse("tickets:reports"))
+    rated(12, "bad")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("tickets:reports"))
+    assert response.context["satisfaction"]["months"][0]["bad"] == 12
+    assert len(response.context["satisfaction"]["latest"]) == 10

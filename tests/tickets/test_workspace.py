@@ -577,3 +577,33 @@ def test_the_workspace_tools_are_for_staff_only(client, ticket, enterprise, name
     before = (Comment.objects.count(), TicketPresence.objects.count(), Ticket.objects.get(pk=ticket.pk).status)
     assert getattr(client, method)(reverse(name, args=[ticket.pk]), {"macro": 1, "merge-into": 1}).status_code == 403
     assert (Comment.objects.count(), TicketPresence.objects.count(), Ticket.objects.get(pk=ticket.pk).status) == before
+
+
+def test_the_ticket_pages_keep_their_query_count_as_the_thread_grows(
+    client, ticket, enterprise, support_engineer, django_assert_max_num_queries
+):
+    _, customer = enterprise
+    staff_url = reverse("tickets:staff_detail", args=[ticket.pk])
+    customer_url = reverse("tickets:detail", args=[ticket.pk])
+
+    def grow(n):
+        for i in range(n):
+            services.comment_add(
+                ticket=ticket, author=customer, body=f"m{i}", attachments=[SimpleUploadedFile(f"f{i}.txt", b"x")]
+            )
+            services.comment_add(ticket=ticket, author=support_engineer, body=f"r{i}", public=i % 2 == 0)
+        workspace.ticket_tags_set(ticket=ticket, actor=support_engineer, names=[f"t{i}" for i in range(n)])
+
+    grow(2)
+    client.force_login(support_engineer)
+    with django_assert_max_num_queries(60) as staff_few:
+        client.get(staff_url)
+    client.force_login(customer)
+    with django_assert_max_num_queries(40) as customer_few:
+        client.get(customer_url)
+    grow(15)
+    with django_assert_max_num_queries(len(customer_few.captured_queries)):
+        client.get(customer_url)
+    client.force_login(support_engineer)
+    with django_assert_max_num_queries(len(staff_few.captured_queries)):
+        client.get(staff_url)
