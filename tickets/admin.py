@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from tickets import services
-from tickets.models import ClosureDay, Comment, SlaAlert, Ticket, TicketEvent
+from tickets.models import ClosureDay, Comment, SatisfactionRating, SlaAlert, Tag, Ticket, TicketEvent
 
 
 class CommentInline(admin.TabularInline):
@@ -23,7 +23,7 @@ class EventInline(admin.TabularInline):
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = ["pk", "subject", "organization", "priority", "status", "sla_policy", "first_response_due_at"]
-    list_filter = ["status", "priority", "kind", "channel", "tier"]
+    list_filter = ["status", "priority", "kind", "channel", "tier", "waiting_on", "premium"]
     search_fields = ["subject", "organization__name"]
     raw_id_fields = ["requester", "assignee", "organization", "engagement", "connector"]
     readonly_fields = [
@@ -37,7 +37,13 @@ class TicketAdmin(admin.ModelAdmin):
         "sla_calendar",
         "sla_clock_start",
         "sla_candidates",
+        "waiting_on",
+        "waiting_since",
+        "escalated_at",
+        "solved_at",
+        "merged_into",
     ]
+    filter_horizontal = ["tags"]
     inlines = [CommentInline, EventInline]
 
 
@@ -70,3 +76,24 @@ class ClosureDayAdmin(admin.ModelAdmin):
 class SlaAlertAdmin(admin.ModelAdmin):
     list_display = ["ticket", "kind", "created_at"]
     list_filter = ["kind"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(SatisfactionRating)
+class SatisfactionRatingAdmin(admin.ModelAdmin):
+    """Ratings are the requesters' own words: readable here, never edited."""
+
+    list_display = ["ticket", "rating", "via", "rated_by", "created_at"]
+    list_filter = ["rating", "via"]
+    readonly_fields = ["ticket", "rating", "comment", "rated_by", "via", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -251,6 +251,14 @@ class Ticket(models.Model):
     def is_escalated(self) -> bool:
         return self.escalated_at is not None
 
+    def survivor(self) -> "Ticket":
+        """The ticket this one was merged into (following every merge), or itself."""
+        ticket, seen = self, {self.pk}
+        while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+            seen.add(ticket.merged_into_id)
+            ticket = ticket.merged_into
+        return ticket
+
 
 def ticket_reference(pk: int) -> str:
     """'123-9f2c4e1a0b': the ticket number with a keyed hash, so a reference cannot be guessed by counting."""

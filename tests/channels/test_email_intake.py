@@ -8,7 +8,7 @@ from tests.channels import corpus
 from tickets.channels import mail, services, tasks
 from tickets.channels.models import InboundEmail
 from tickets.models import Attachment, Comment, Ticket
-from tickets.services import channel_refusal_message
+from tickets.services import channel_refusal_message, ticket_open
 
 
 def _counts():
@@ -220,3 +220,16 @@ def test_attachments_beyond_the_limit_are_noted(world, monkeypatch):
     email = services.inbound_email_receive(raw=msg.as_bytes()).email
     assert sorted(email.ticket.attachments.values_list("filename", flat=True)) == ["f0.bin", "f1.bin"]
     assert email.ticket.description == "Three files.\n\n[1 more attachment(s) are kept with the original email.]"
+
+
+def test_a_reply_to_a_merged_duplicate_lands_on_the_surviving_ticket(world):
+    from tickets.workspace import ticket_merge
+
+    duplicate = ticket_open(
+        organization=world["alice"].organization, requester=world["alice"], subject="Same sync", description="Dup."
+    )
+    ticket_merge(duplicate=duplicate, into=world["acme_ticket"], actor=world["staff"])
+    raw = corpus.message(subject=f"Re: [#{duplicate.reference}] Same sync", body="Still stuck.").as_bytes()
+    email = services.inbound_email_receive(raw=raw).email
+    assert (email.status, email.reason_code, email.ticket_id) == ("comment_added", "reply", world["acme_ticket"].pk)
+    assert Comment.objects.get(body="Still stuck.").ticket_id == world["acme_ticket"].pk

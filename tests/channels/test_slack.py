@@ -106,6 +106,19 @@ def test_reply_in_a_thread_whose_ticket_is_closed_opens_a_follow_up(client, worl
     assert not Comment.objects.filter(ticket=first, is_automatic=False).exists()
 
 
+def test_reply_in_a_thread_whose_ticket_was_merged_lands_on_the_surviving_ticket(client, world):
+    from tickets.services import ticket_open
+    from tickets.workspace import ticket_merge
+
+    send(client, payload("message_in_channel"))
+    first = Ticket.objects.get(channel="slack")
+    survivor = ticket_open(organization=first.organization, requester=None, subject="Returns", description="d")
+    ticket_merge(duplicate=first, into=survivor, actor=world["staff"])
+    assert send(client, payload("thread_reply")).json()["status"] == "comment_added"
+    assert Comment.objects.get(body="Same here, the returns are stuck too.").ticket == survivor
+    assert SlackThread.objects.get().ticket == survivor
+
+
 @pytest.mark.parametrize(
     "headers",
     [

@@ -272,3 +272,20 @@ def test_the_reports_keep_their_query_count_as_ratings_grow(
         response = client.get(reverse("tickets:reports"))
     assert response.context["satisfaction"]["months"][0]["bad"] == 12
     assert len(response.context["satisfaction"]["latest"]) == 10
+
+
+def test_admins_read_ratings_and_tags_in_the_django_admin(client, ticket, support_engineer, admin_user):
+    _solve(ticket, support_engineer)
+    solved.satisfaction_rate(ticket=ticket, rater=ticket.requester, rating="bad", via="portal")
+    client.force_login(admin_user)
+    for name in ("tickets_satisfactionrating", "tickets_tag", "tickets_ticket"):
+        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+    rating = SatisfactionRating.objects.get()
+    assert client.get(reverse("admin:tickets_satisfactionrating_change", args=[rating.pk])).status_code == 200
+    assert (
+        client.post(
+            reverse("admin:tickets_satisfactionrating_change", args=[rating.pk]), {"rating": "good"}
+        ).status_code
+        == 403
+    )
+    assert SatisfactionRating.objects.get().rating == "bad"

@@ -323,6 +323,7 @@ def _email_new_ticket(email: InboundEmail, message, *, user: User) -> None:
 
 
 def _email_reply(email: InboundEmail, message, *, user: User, ticket: Ticket) -> None:
+    ticket = ticket.survivor()  # a reply to a merged duplicate belongs to the ticket it was merged into
     is_staff = roles.is_support_staff(user)
     body = mail.body(message)
     files, notes = _files(body)
@@ -607,6 +608,9 @@ def _slack_decide(event: SlackEvent, *, now) -> None:
         .filter(channel_id=event.channel, thread_ts=event.thread_root)
         .first()
     )
+    if thread is not None and thread.ticket.merged_into_id is not None:
+        thread.ticket = thread.ticket.survivor()  # the thread continues where its ticket was merged
+        thread.save(update_fields=["ticket"])
     if thread is not None and thread.ticket.status != Status.CLOSED:
         comment = comment_add(
             ticket=thread.ticket,
