@@ -125,7 +125,7 @@ def ticket_queue(*, filters: dict | None = None, user=None, now: datetime.dateti
     if filters.get("organization"):
         qs = qs.filter(organization_id=filters["organization"])
     if filters.get("tag"):
-        qs = qs.filter(tags__name=filters["tag"])
+        qs = qs.filter(tags__name=filters["tag"].strip().lower())
     if filters.get("q"):
         qs = ticket_search(qs, filters["q"], include_notes=True)
     return tickets_sorted(qs, filters.get("sort") or "deadline").prefetch_related("tags")
