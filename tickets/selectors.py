@@ -4,7 +4,7 @@ import datetime
 import statistics
 from collections import defaultdict
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, TextChoices, Value, When
+from django.db.models import Count, F, Q, QuerySet, TextChoices
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 

@@ -71,7 +71,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0007_queue_and_workspace"),
+        ("tickets", "0008_queue_and_workspace"),
     ]
 
     operations = [

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contracts', '0003_priority_most_urgent_first'),
         ('portal', '0005_outbox'),
-        ('tickets', '0006_alert_notice_in_outbox'),
+        ('tickets', '0007_ticket_raised_by'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
