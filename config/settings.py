@@ -169,6 +169,9 @@ ONCALL_EMAIL = env.str("ONCALL_EMAIL", default="oncall@demo.test")
 ONCALL_WEBHOOK_URL = env.str("ONCALL_WEBHOOK_URL", default="")
 EMAIL_INBOUND_MAX_BYTES = env.int("EMAIL_INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
 EMAIL_INBOUND_TOKEN = env.str("EMAIL_INBOUND_TOKEN", default="" if IS_PRODUCTION else "dev-inbound-token")
+# The authserv-id our receiving mail server writes in Authentication-Results; empty: no server's verdict is trusted
+# and only signed reply addresses authenticate a sender (docs/intake.md).
+EMAIL_AUTHSERV_ID = env.str("EMAIL_AUTHSERV_ID", default="")
 if "EMAIL_URL" in env:
     vars().update(env.email_url("EMAIL_URL"))
 else:
@@ -183,6 +186,9 @@ else:
 SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
 SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
 SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
+# The workspace the app is installed in: events of any other team are refused. Empty: Slack intake refuses all.
+SLACK_TEAM_ID = env.str("SLACK_TEAM_ID", default="")
+SLACK_FILE_MAX_BYTES = env.int("SLACK_FILE_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Asana: with a token, engagements linked to an Asana project take their plan from it (contracts.tasks.asana_sync).
 ASANA_TOKEN = env.str("ASANA_TOKEN", default="")

@@ -7,8 +7,9 @@ backoff by the periodic `flush()`, until the message is sent or MAX_ATTEMPTS is 
 visible to staff, for someone to resend it. A row is sent once: delivery takes a row lock and sends only a
 pending row, so two workers never send the same message.
 
-A builder returns a django `EmailMessage`, a `Webhook`, a `SlackPost`, or None when there is nothing to send
-(the ticket has no requester, say).
+A builder returns a django `EmailMessage`, a `Webhook`, a `SlackPost`, a list of them (one email per recipient,
+each with its own reply address), or None when there is nothing to send (the ticket has no requester, say). The
+row records each recipient as it is reached, so a retry after a partial failure sends only to those not reached.
 """
 
 import datetime
@@ -65,11 +66,30 @@ class SlackPost:
         return [f"slack:{self.channel}"]
 
 
+def _targets(outgoing) -> list[str]:
+    """Whom (or where) one outgoing item reaches: what the row records once it is sent."""
+    if isinstance(outgoing, Webhook):
+        return [outgoing.url]
+    if isinstance(outgoing, SlackPost):
+        return [f"slack:{outgoing.channel}"]
+    return [*outgoing.to, *outgoing.cc]
+
+
 def _send(outgoing) -> list[str]:
     if isinstance(outgoing, Webhook | SlackPost):
         return outgoing.send()
     outgoing.send(fail_silently=False)
-    return [*outgoing.to, *outgoing.cc]
+    return _targets(outgoing)
+
+
+def _send_all(message: OutboxMessage, outgoing) -> None:
+    """Sends each item (a builder may return one per recipient), skipping those a failed attempt already sent."""
+    items = [] if outgoing is None else list(outgoing) if isinstance(outgoing, list | tuple) else [outgoing]
+    for item in items:
+        targets = _targets(item)
+        if targets and all(target in message.recipients for target in targets):
+            continue  # sent by an earlier attempt that failed on a later item
+        message.recipients = [*message.recipients, *_send(item)]
 
 
 def enqueue(builder: str, *, key: str | None = None, summary: str = "", ticket=None, **args) -> OutboxMessage:
@@ -111,14 +131,12 @@ def deliver(message_id: int, *, now: datetime.datetime | None = None) -> str:
         if message is None:  # sent already, given up, or being sent by another worker right now
             return OutboxMessage.objects.filter(pk=message_id).values_list("status", flat=True).first() or "missing"
         try:
-            outgoing = import_string(message.builder)(**message.args)
-            recipients = [] if outgoing is None else _send(outgoing)
+            _send_all(message, import_string(message.builder)(**message.args))
         except Exception as exc:
             _failed(message, exc, now=now or timezone.now())
             return message.status
         message.status = OutboxMessage.Status.SENT
         message.sent_at = now or timezone.now()
-        message.recipients = recipients
         message.attempts += 1
         message.last_error = ""
         message.save(update_fields=["status", "sent_at", "recipients", "attempts", "last_error"])
@@ -134,7 +152,7 @@ def _failed(message: OutboxMessage, exc: Exception, *, now: datetime.datetime) -
     else:
         message.next_attempt_at = now + min(datetime.timedelta(minutes=2 ** (message.attempts - 1)), MAX_BACKOFF)
         logger.warning("Outbox message %s (%s) failed, retrying: %s", message.pk, message.builder, exc)
-    message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+    message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "recipients"])
 
 
 def flush(*, now: datetime.datetime | None = None, batch: int = 200) -> int:
@@ -154,8 +172,9 @@ def resend(message: OutboxMessage) -> OutboxMessage:
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
         message.status = OutboxMessage.Status.PENDING
         message.attempts = 0
+        message.recipients = []  # sent again to everyone: staff asked for it
         message.next_attempt_at = timezone.now()
-        message.save(update_fields=["status", "attempts", "next_attempt_at"])
+        message.save(update_fields=["status", "attempts", "recipients", "next_attempt_at"])
         message_id = message.pk
         transaction.on_commit(lambda: _deliver_soon(message_id), robust=True)
     return message

@@ -168,6 +168,9 @@ class Ticket(models.Model):
         default=False, help_text="Arrived without an active contract; its account manager was told."
     )
     premium = models.BooleanField(default=False, help_text="The customer had the Premium add-on when it arrived.")
+    sender_verified = models.BooleanField(
+        default=True, help_text="False: an email from a known address that no proof authenticated (docs/intake.md)."
+    )
     waiting_on = models.CharField(max_length=10, choices=WaitingOn.choices, blank=True)
     waiting_since = models.DateTimeField(null=True, blank=True, help_text="When the current turn began.")
     escalated_at = models.DateTimeField(null=True, blank=True, help_text="When it was escalated to on-call.")
@@ -362,6 +365,8 @@ class TicketEvent(models.Model):
         TAGS_CHANGED = "tags_changed", "Tags changed"
         CCS_CHANGED = "ccs_changed", "People copied changed"
         RATED = "rated", "Satisfaction rated"
+        EMAIL_ACCEPTED = "email_accepted", "Held email accepted"
+        ATTACHMENT_REFUSED = "attachment_refused", "Attachment not taken"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

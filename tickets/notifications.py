@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from portal import clock, outbox, roles
 from portal.models import User
+from portal.text import one_line
 from tickets import sla
+from tickets.channels import authenticity
 from tickets.models import SOLVED_CLOSE_DAYS, Comment, Rating, SatisfactionRating, SlaAlert, Status, Ticket
 
 ONCALL_REASONS = {
@@ -112,7 +114,7 @@ def support_domain() -> str:
 
 
 def reply_address(ticket: Ticket) -> str:
-    """support+<reference>@domain: a reply lands on the ticket, and the reference cannot be guessed."""
+    """support+<reference>@domain, for addresses that are no person's: a reply lands on the ticket, unauthenticated."""
     local, _, domain = settings.SUPPORT_EMAIL.partition("@")
     return f"{local}+{ticket.reference}@{domain}"
 
@@ -152,10 +154,11 @@ def satisfaction_url(ticket: Ticket, rating: str | None = None) -> str:
 
 def email(
     ticket: Ticket, *, template: str, to: list[str], context: dict, automatic: bool, cc=(), reader: User | None = None
-) -> EmailMessage | None:
-    """One ticket email; its dates are written in the time zone of `reader` (support time for a team)."""
-    to = sorted({address for address in to if address})
-    if not to:
+) -> list[EmailMessage] | None:
+    """One ticket email per recipient, each with that person's own signed reply address; its dates are written in the
+    time zone of `reader` (support time for a team). An address that is no person's (a team) gets the ticket's."""
+    recipients = sorted({address.strip() for address in [*to, *cc] if address and address.strip()})
+    if not recipients:
         return None
     with timezone.override(clock.zone_of(reader)):
         context = {
@@ -163,20 +166,26 @@ def email(
             "deadline_text": sla.deadline_sentence(sla.deadline_of(ticket)) or "This request has no response target.",
             **context,
         }
-        subject = f"[#{ticket.reference}] {render_to_string(f'tickets/email/{template}_subject.txt', context).strip()}"
+        # One line, whatever the ticket's subject holds: a line break in a header cannot be sent.
+        subject = one_line(
+            f"[#{ticket.reference}] {render_to_string(f'tickets/email/{template}_subject.txt', context)}"
+        )
         body = render_to_string(f"tickets/email/{template}.txt", context)
-    headers = {"Message-ID": message_id(ticket, template), "X-Ticket": ticket.reference}
-    if automatic:
-        # RFC 3834: mark it so that other systems' auto-replies do not answer it.
-        headers["Auto-Submitted"] = "auto-generated"
-    return EmailMessage(
-        subject=subject,
-        body=body,
-        to=to,
-        cc=sorted(set(cc) - set(to)),
-        reply_to=[reply_address(ticket)],
-        headers=headers,
-    )
+    people = dict(
+        User.objects.filter(email__in=recipients, is_active=True).values_list("email", "pk")
+    )  # the addresses of persons: each gets a reply address that authenticates them (tickets.channels.authenticity)
+    messages = []
+    for address in recipients:
+        user_id = people.get(address)
+        reply_to = (
+            authenticity.reply_address_for(ticket_id=ticket.pk, user_id=user_id) if user_id else reply_address(ticket)
+        )
+        headers = {"Message-ID": message_id(ticket, template), "X-Ticket": ticket.reference}
+        if automatic:
+            # RFC 3834: mark it so that other systems' auto-replies do not answer it.
+            headers["Auto-Submitted"] = "auto-generated"
+        messages.append(EmailMessage(subject=subject, body=body, to=[address], reply_to=[reply_to], headers=headers))
+    return messages
 
 
 def _ticket(ticket_id: int) -> Ticket | None:
@@ -193,7 +202,7 @@ def _comment(comment_id: int) -> Comment | None:
     )
 
 
-def receipt(ticket_id: int) -> EmailMessage | None:
+def receipt(ticket_id: int) -> list[EmailMessage] | None:
     ticket = _ticket(ticket_id)
     if ticket is None or ticket.requester is None:
         return None
@@ -207,7 +216,7 @@ def receipt(ticket_id: int) -> EmailMessage | None:
     )
 
 
-def team_new_ticket(ticket_id: int) -> EmailMessage | None:
+def team_new_ticket(ticket_id: int) -> list[EmailMessage] | None:
     ticket = _ticket(ticket_id)
     if ticket is None:
         return None
@@ -220,7 +229,7 @@ def team_new_ticket(ticket_id: int) -> EmailMessage | None:
     )
 
 
-def staff_reply(comment_id: int) -> EmailMessage | None:
+def staff_reply(comment_id: int) -> list[EmailMessage] | None:
     comment = _comment(comment_id)
     if comment is None or not comment.public:
         return None
@@ -238,7 +247,7 @@ def staff_reply(comment_id: int) -> EmailMessage | None:
     )
 
 
-def customer_reply(comment_id: int) -> EmailMessage | None:
+def customer_reply(comment_id: int) -> list[EmailMessage] | None:
     comment = _comment(comment_id)
     if comment is None:
         return None
@@ -254,7 +263,7 @@ def customer_reply(comment_id: int) -> EmailMessage | None:
     )
 
 
-def alert(ticket_id: int, kind: str) -> EmailMessage | None:
+def alert(ticket_id: int, kind: str) -> list[EmailMessage] | None:
     """At risk (to the assignee, or the team), breached (the team and the account manager), no contract (the AM)."""
     ticket = _ticket(ticket_id)
     if ticket is None:
@@ -276,7 +285,7 @@ def alert(ticket_id: int, kind: str) -> EmailMessage | None:
     raise ValueError(f"No notice for alert {kind!r}.")
 
 
-def oncall_email(ticket_id: int, kind: str) -> EmailMessage | None:
+def oncall_email(ticket_id: int, kind: str) -> list[EmailMessage] | None:
     ticket = _ticket(ticket_id)
     if ticket is None:
         return None
@@ -307,7 +316,7 @@ def oncall_webhook(ticket_id: int, kind: str) -> outbox.Webhook | None:
     )
 
 
-def satisfaction_request(ticket_id: int) -> EmailMessage | None:
+def satisfaction_request(ticket_id: int) -> list[EmailMessage] | None:
     """The survey, unless the ticket was reopened or rated before the message left."""
     ticket = _ticket(ticket_id)
     if ticket is None or ticket.requester is None or ticket.status not in (Status.SOLVED, Status.CLOSED):

@@ -14,6 +14,7 @@ from contracts.models import Channel, Priority, Tier
 from portal import clock, roles
 from portal.models import Organization, User
 from portal.refusals import Refusal
+from portal.text import one_line
 from tickets import notifications, sla
 from tickets.calendars import closure_changes
 from tickets.models import (
@@ -97,6 +98,12 @@ def _store_attachments(ticket, comment, files, uploaded_by, public=True) -> None
 
 
 @transaction.atomic
+def attachments_add(*, ticket: Ticket, comment: Comment | None, files: Iterable[UploadedFile], public=True) -> None:
+    """Files that arrived after their message (Slack shares them apart), stored on its ticket or comment."""
+    _store_attachments(ticket, comment, _check_attachments(files), None, public=public)
+
+
+@transaction.atomic
 def ticket_open(
     *,
     organization: Organization,
@@ -113,11 +120,13 @@ def ticket_open(
     suggested_articles: Iterable[int] = (),
     requester_label: str = "",
     raised_by: User | None = None,
+    sender_verified: bool = True,
     now: datetime.datetime | None = None,
 ) -> Ticket:
     """Opens a ticket with its deadline snapshot; refuses a channel the contract does not include.
 
-    `raised_by` names the staff member who opens it on the customer's behalf (the requester stays the customer).
+    `raised_by` names the staff member who opens it on the customer's behalf (the requester stays the customer);
+    `sender_verified=False` marks an email whose sender no proof authenticated, for staff to see.
     """
     now = now or timezone.now()
     if requester is not None and not roles.is_support_staff(requester) and requester.organization != organization:
@@ -134,9 +143,10 @@ def ticket_open(
     ticket = Ticket(
         organization=organization,
         requester=requester,
-        requester_label=requester_label[:200],
+        requester_label=one_line(requester_label)[:200],
         raised_by=raised_by,
-        subject=subject.strip()[:200],
+        subject=one_line(subject)[:200],
+        sender_verified=sender_verified,
         description=description,
         kind=kind,
         priority=priority,

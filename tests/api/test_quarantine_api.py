@@ -90,6 +90,7 @@ def test_staff_list_every_message_newest_first(api, people, held, who, django_as
         "source": "mailgate",
         "sender": "dana@newco.test",
         "subject": "Help",
+        "authentication": "",
         "received_at": stranger["received_at"],
         "processed_at": stranger["processed_at"],
         "status": "quarantined",
@@ -156,7 +157,7 @@ def test_staff_discard_a_held_message(api, people, held, who):
     assert response.json()["reviewed_by"]["id"] == people[who].pk
     email.refresh_from_db()
     assert (email.status, email.reviewed_by) == ("discarded", people[who])
-    assert email.raw_bytes.startswith(b"From: Dana Newcustomer")
+    assert b"From: Dana Newcustomer" in email.raw_bytes
 
 
 def test_a_handled_message_is_not_discarded(api, people, held):

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.utils import timezone
 
-from tests.channels.helpers import SLACK_SECRET, SUPPORT, contract_with_channels
+from tests.channels.helpers import AUTHSERV, SLACK_SECRET, SLACK_TEAM, SUPPORT, contract_with_channels
 from tickets.models import Status
 from tickets.services import ticket_change_status, ticket_open
 
@@ -17,6 +17,8 @@ def _channel_settings(settings, tmp_path):
     settings.EMAIL_INBOUND_TOKEN = "inbound-test-token"
     settings.SLACK_SIGNING_SECRET = SLACK_SECRET
     settings.SLACK_BOT_TOKEN = "xoxb-test-token"
+    settings.SLACK_TEAM_ID = SLACK_TEAM
+    settings.EMAIL_AUTHSERV_ID = AUTHSERV
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SITE_URL = "https://support.example.test"
 
@@ -69,6 +71,7 @@ class FakeSlack:
 
     def __init__(self):
         self.calls: list[dict] = []
+        self.files: dict[str, tuple[str, str, bytes]] = {}  # file id: (name, mimetype, content)
         self.fail_with: int | None = None
         self.error: str | None = None
         fake = self
@@ -77,6 +80,10 @@ class FakeSlack:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
+                if self.path.endswith("/files.info"):  # slack-sdk posts it as a form
+                    self.path = f"{self.path}?{raw.decode()}"
+                    self.do_GET()
+                    return
                 try:
                     body = json.loads(raw or b"{}")
                 except json.JSONDecodeError:
@@ -89,6 +96,44 @@ class FakeSlack:
                     answer = {"ok": False, "error": "internal_error"}
                 else:
                     answer = {"ok": True, "channel": body.get("channel"), "ts": "1700000000.000200"}
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                fake.calls.append({"path": self.path, "headers": dict(self.headers), "body": None})
+                path, _, query = self.path.partition("?")
+                authorized = self.headers.get("Authorization") == "Bearer xoxb-test-token"
+                if path.endswith("/files.info"):
+                    file_id = dict(part.partition("=")[::2] for part in query.split("&")).get("file", "")
+                    if file_id in fake.files and authorized:
+                        name, mimetype, content = fake.files[file_id]
+                        base = fake.url.removesuffix("api/")
+                        info = {
+                            "id": file_id,
+                            "name": name,
+                            "mimetype": mimetype,
+                            "size": len(content),
+                            "url_private_download": f"{base}files-pri/{file_id}/download/{name}",
+                        }
+                        self._answer(200, {"ok": True, "file": info})
+                    else:
+                        self._answer(200, {"ok": False, "error": "file_not_found"})
+                    return
+                file_id = path.split("/")[2] if path.startswith("/files-pri/") else ""
+                if file_id in fake.files and authorized:
+                    content = fake.files[file_id][2]
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content)
+                    return
+                self._answer(404, {"ok": False})
+
+            def _answer(self, status, answer):
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -18,6 +18,8 @@ from email.utils import format_datetime, make_msgid
 
 from django.utils import timezone
 
+from tests.channels.helpers import passed
+from tickets.channels.authenticity import reply_address_for
 from tickets.models import Attachment, Comment
 
 SUPPORT = "support@demo.test"
@@ -26,6 +28,9 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+UNVERIFIED = "new_ticket_unverified"
 
 
 @dataclass
@@ -50,8 +55,12 @@ def message(
     headers: dict | None = None,
     message_id: bool = True,
     date: bool = True,
+    verified: bool = True,
 ) -> EmailMessage:
+    """A message; `verified`: our receiving server (AUTHSERV) says it passed DMARC for its From domain."""
     msg = EmailMessage()
+    if verified and frm is not None:
+        msg["Authentication-Results"] = passed(frm.rpartition("@")[2].strip(">"))
     if frm is not None:
         msg["From"] = frm
     msg["To"] = to
@@ -73,6 +82,7 @@ def raw(text: str) -> bytes:
 
 
 def mime_headers(msg, *, frm=ALICE, subject="Inventory counts are off", extra: dict | None = None):
+    msg["Authentication-Results"] = passed(frm.rpartition("@")[2].strip(">"))
     msg["From"] = frm
     msg["To"] = SUPPORT
     msg["Subject"] = subject
@@ -95,6 +105,9 @@ def new_ticket(description: str | None = None, subject: str | None = None, reque
         assert ticket.requester == world[requester]
         assert ticket.organization == world[requester].organization
         assert email.organization == ticket.organization
+        # Raw literals carry no Authentication-Results: they open a ticket marked for staff.
+        assert ticket.sender_verified is (email.reason_code == "new_ticket")
+        assert email.authentication == ("" if email.reason_code == UNVERIFIED else "dmarc")
         if description is not None:
             assert ticket.description == description
         if subject is not None:
@@ -525,6 +538,8 @@ def staff_reply(world):
     ticket = world["acme_ticket"]
     return message(
         frm="Sam Agent <agent@vendor.test>",
+        to=reply_address_for(ticket_id=ticket.pk, user_id=world["staff"].pk),
+        verified=False,
         subject="Re: Orders stuck in sync",
         body="We restarted the connector on our side.\n\nOn Tue, Alice wrote:\n> it is stuck",
         headers={"In-Reply-To": notification_id(ticket, "customer_reply")},
@@ -655,29 +670,29 @@ CASES = [
         "base64-utf8",
         base64_utf8,
         "ticket_created",
-        "new_ticket",
+        UNVERIFIED,
         new_ticket("Grüße aus Köln: the prices show as 12,50 € instead of 12.50 €."),
     ),
-    Case("quoted-printable-latin1", quoted_printable_latin1, "ticket_created", "new_ticket", new_ticket(LATIN1_TEXT)),
+    Case("quoted-printable-latin1", quoted_printable_latin1, "ticket_created", UNVERIFIED, new_ticket(LATIN1_TEXT)),
     Case(
         "rfc2047-iso-8859-1",
         rfc2047_latin1,
         "ticket_created",
-        "new_ticket",
+        UNVERIFIED,
         new_ticket("Stock levels stopped syncing at ten.", "Problème de synchronisation à 10h"),
     ),
     Case(
         "rfc2047-shift-jis",
         rfc2047_shift_jis,
         "ticket_created",
-        "new_ticket",
+        UNVERIFIED,
         new_ticket(JAPANESE_BODY, JAPANESE_SUBJECT),
     ),
     Case(
         "rfc2047-iso-2022-jp",
         rfc2047_iso2022jp,
         "ticket_created",
-        "new_ticket",
+        UNVERIFIED,
         new_ticket(JAPANESE_BODY, JAPANESE_SUBJECT),
     ),
     Case(
@@ -723,15 +738,15 @@ CASES = [
     Case("loop-x-ticket", loop_x_ticket, "quarantined", "loop", held("X-Ticket")),
     Case("unknown-sender", unknown_sender, "quarantined", "unknown_sender", held("stranger@nowhere.test")),
     Case("not-an-email", not_an_email, "quarantined", "malformed", held("no headers")),
-    Case("broken-headers", broken_headers, "ticket_created", "new_ticket", _broken_headers),
+    Case("broken-headers", broken_headers, "ticket_created", UNVERIFIED, _broken_headers),
     Case(
         "8bit-header",
         eight_bit_subject,
         "ticket_created",
-        "new_ticket",
+        UNVERIFIED,
         new_ticket("Prices are wrong.", "Café crème prices"),
     ),
-    Case("unknown-charset", unknown_charset, "ticket_created", "new_ticket", new_ticket("Plain words survive.")),
+    Case("unknown-charset", unknown_charset, "ticket_created", UNVERIFIED, new_ticket("Plain words survive.")),
     Case(
         "attachment-only",
         attachment_only,
@@ -768,5 +783,5 @@ CASES = [
     ),
     Case("forged-reference", forged_reference, "ticket_created", "new_ticket", _forged),
     Case("member-not-on-ticket", member_not_on_ticket, "comment_added", "reply", reply("Me too.", author="bob")),
-    Case("huge-10mb-body", huge_body, "ticket_created", "new_ticket", _huge),
+    Case("huge-10mb-body", huge_body, "ticket_created", UNVERIFIED, _huge),
 ]

@@ -12,6 +12,16 @@ from contracts.models import SlackChannel
 
 SUPPORT = "support@demo.test"
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SLACK_TEAM = "T0ACME0001"  # the workspace the app is installed in (the recorded payloads' team)
+AUTHSERV = "mx.demo.test"  # our receiving mail server's authserv-id
+
+
+def passed(domain: str, *, authserv: str = AUTHSERV) -> str:
+    """An Authentication-Results value of a message that passed DMARC and aligned DKIM at `authserv`."""
+    return (
+        f"{authserv}; dkim=pass header.d={domain} header.s=s1; spf=pass smtp.mailfrom={domain}; "
+        f"dmarc=pass header.from={domain}"
+    )
 
 
 def contract_with_channels(actor, organization, *, plan: str, add_ons=(), slack_channel_ids=()):

@@ -3,9 +3,11 @@ from django.core import mail as outbox
 from django.db import OperationalError
 
 from contracts.entitlements import Entitlements
+from portal import outbox as portal_outbox
+from portal.models import OutboxMessage
 from portal.refusals import Refusal
 from tests.channels import corpus
-from tickets.channels import mail, services, tasks
+from tickets.channels import mail, services
 from tickets.channels.models import InboundEmail
 from tickets.models import Attachment, Comment, Ticket
 from tickets.services import channel_refusal_message, ticket_open
@@ -176,8 +178,10 @@ def test_refused_email_is_kept_and_answered_once(world, monkeypatch, django_capt
     assert "Acme Outfitters's support contract does not include email" in answer.body
     assert "https://support.example.test/tickets/new/" in answer.body
 
-    # A retry of the task, and the same message delivered again, answer nothing more.
-    assert tasks.email_refusal_reply(email.pk) is False
+    # The answer went through the outbox, once; delivering it again, or the same message again, sends nothing more.
+    queued = OutboxMessage.objects.get(key=f"inbound-email:{email.pk}:refusal")
+    assert (queued.status, queued.recipients) == ("sent", ["alice@acme.test"])
+    assert portal_outbox.deliver(queued.pk) == "sent"
     with django_capture_on_commit_callbacks(execute=True):
         services.inbound_email_receive(raw=raw)
     assert len(outbox.outbox) == 1

@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-from celery.exceptions import Retry
 
 from contracts.entitlements import entitlements_for
+from portal import outbox
+from portal.models import OutboxMessage
 from tests.channels.helpers import SLACK_SECRET
-from tickets.channels import slack, tasks
+from tickets.channels import slack
 from tickets.channels.models import SlackEvent, SlackThread
 from tickets.models import Comment, Status, Ticket
 from tickets.services import channel_refusal_message, ticket_change_status
@@ -212,12 +213,13 @@ def test_refused_organization_is_kept_and_answered_once_in_its_thread(
     assert call["headers"]["Authorization"] == "Bearer xoxb-test-token"
     assert call["body"] == {"channel": "C0GLOBEX01", "thread_ts": "1764201600.000100", "text": expected}
 
-    # Slack's retry, the task run again, and a second message in the same thread: kept, no second answer.
+    # Slack's retry, the outbox delivering again, and a second message in the same thread: kept, no second answer.
     reply = payload("thread_reply", channel="C0GLOBEX01", user="U0GINA0001", event_id="Ev0GLOBEX002")
     with django_capture_on_commit_callbacks(execute=True):
         send(client, message, headers={"X-Slack-Retry-Num": "1"})
         send(client, reply)
-    assert tasks.slack_refusal_reply(event.pk) is False
+    [queued] = OutboxMessage.objects.filter(builder="portal.outbox.SlackPost")
+    assert outbox.deliver(queued.pk) == "sent"
     assert len(fake_slack.posts()) == 1
     assert SlackEvent.objects.get(event_id="Ev0GLOBEX002").status == "refused"
 
@@ -230,28 +232,28 @@ def test_refusal_reply_is_retried_when_slack_is_down(client, world, fake_slack, 
     assert response.status_code == 200  # Slack's own delivery succeeded; our answer is retried
     event = SlackEvent.objects.get()
     assert event.status == "refused"
-    assert event.refusal_replied_at is None
     assert len(fake_slack.posts()) == 1
-    with pytest.raises(Retry):  # the task asks Celery to try again later (with backoff)
-        tasks.slack_refusal_reply.delay(event.pk)
+    queued = OutboxMessage.objects.get(builder="portal.outbox.SlackPost")
+    assert (queued.status, queued.attempts) == ("pending", 1)  # waits for its backoff
 
     fake_slack.fail_with = None
     fake_slack.calls.clear()
-    assert tasks.slack_refusal_reply(event.pk) is True
+    assert outbox.flush(now=queued.next_attempt_at) >= 1  # the retry is due (the world's emails go too)
     assert len(fake_slack.posts()) == 1
-    event.refresh_from_db()
-    assert event.refusal_replied_at is not None
+    queued.refresh_from_db()
+    assert (queued.status, queued.recipients) == ("sent", ["slack:C0GLOBEX01"])
 
 
-def test_refusal_reply_rejected_by_slack_is_logged_not_retried(world, fake_slack, client, caplog):
+def test_refusal_reply_rejected_by_slack_is_visible_to_staff(
+    world, fake_slack, client, django_capture_on_commit_callbacks
+):
     fake_slack.error = "channel_not_found"
     message = payload("message_in_channel", channel="C0GLOBEX01", event_id="Ev0GLOBEX001")
-    send(client, message)
-    event = SlackEvent.objects.get()
-    with caplog.at_level(logging.ERROR, logger="tickets.channels.services"):
-        assert tasks.slack_refusal_reply(event.pk) is False
+    with django_capture_on_commit_callbacks(execute=True):
+        send(client, message)
+    queued = OutboxMessage.objects.get(builder="portal.outbox.SlackPost")
+    assert queued.status == "pending" and "channel_not_found" in queued.last_error
     assert len(fake_slack.posts()) == 1
-    assert "channel_not_found" in caplog.text
 
 
 def test_unknown_channel_is_logged_and_ignored(client, world, caplog):

@@ -10,6 +10,7 @@ from contracts.models import Contract
 from portal.refusals import Refusal
 from tests.clock import pt
 from tickets import services
+from tickets.channels.authenticity import reply_address_for
 from tickets.models import ClosureDay, SlaAlert, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -246,8 +247,7 @@ def test_sweep_marks_and_notifies_once_even_when_run_twice(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.sla_sweep(now=breach_time + dt.timedelta(minutes=1)) == {"at_risk": 0, "breached": 0}
     breach_mail = [m for m in mail.outbox if "Breached" in m.subject]
-    assert len(breach_mail) == 1
-    assert set(breach_mail[0].to) == {"support-team@demo.test", account_manager.email}
+    assert sorted(m.to[0] for m in breach_mail) == sorted(["support-team@demo.test", account_manager.email])
     ticket.refresh_from_db()
     assert ticket.at_risk_at == pt(2026, 12, 1, 11, 0) and ticket.breached_at == pt(2026, 12, 1, 12, 0)
     assert ticket.events.filter(kind="at_risk").count() == 1 and ticket.events.filter(kind="breached").count() == 1
@@ -260,7 +260,8 @@ def test_notification_task_retried_sends_nothing_new(ticket, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         services.sla_sweep(now=pt(2026, 12, 2, 9, 0))
     sent_before = len(mail.outbox)
-    assert sent_before == 2  # at risk and breached, once each
+    # at risk (the team) and breached (the team and the account manager, one message each), once each
+    assert len(mail.outbox) == 3
     for kind in ("at_risk", "breached"):
         message = OutboxMessage.objects.get(key=f"ticket:{ticket.pk}:{kind}")
         assert tasks.outbox_deliver(message.pk) == "sent"  # a retried delivery finds it sent
@@ -306,7 +307,10 @@ def test_receipt_and_team_mails(enterprise, django_capture_on_commit_callbacks):
     assert receipt.subject == f"[#{ticket.reference}] We received your request: Sync stopped"
     assert "We answer within 8 business hours: by Tue 01 Dec 2026, 16:00 PST." in receipt.body
     assert receipt.extra_headers["Auto-Submitted"] == "auto-generated"
-    assert receipt.reply_to == [f"support+{ticket.reference}@demo.test"]
+    # The customer's own signed reply address; the team address (no person) gets the ticket's plain one.
+    assert receipt.reply_to == [reply_address_for(ticket_id=ticket.pk, user_id=customer.pk)]
+    team = next(m for m in mail.outbox if m.to == ["support-team@demo.test"])
+    assert team.reply_to == [f"support+{ticket.reference}@demo.test"]
     assert f"/tickets/{ticket.pk}/" in receipt.body
     assert any(m.to == ["support-team@demo.test"] for m in mail.outbox)
 
@@ -323,9 +327,11 @@ def test_staff_reply_mails_requester_and_ccs(
     with django_capture_on_commit_callbacks(execute=True):
         services.comment_add(ticket=ticket, author=support_engineer, body="Here is the fix", now=TUESDAY)
         services.comment_add(ticket=ticket, author=support_engineer, body="secret", public=False, now=TUESDAY)
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == [customer.email] and mail.outbox[0].cc == [colleague.email]
-    assert "Here is the fix" in mail.outbox[0].body and "secret" not in mail.outbox[0].body
+    # One message per person (each carries that person's own reply address).
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([customer.email, colleague.email])
+    for message in mail.outbox:
+        assert message.cc == []
+        assert "Here is the fix" in message.body and "secret" not in message.body
 
 
 def test_no_active_contract_is_accepted_without_target_and_flagged(

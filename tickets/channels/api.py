@@ -41,6 +41,7 @@ class InboundEmailSerializer(serializers.ModelSerializer):
             "source",
             "sender",
             "subject",
+            "authentication",
             "received_at",
             "processed_at",
             "status",
@@ -181,6 +182,19 @@ class InboundEmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         body = AcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.inbound_email_accept(email=email, actor=request.user, **body.validated_data)
+        return Response(InboundEmailSerializer(self._fresh(email)).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: InboundEmailSerializer,
+            400: refusal_response("`invalid`: handled already, or not a held reply that can be posted as its sender."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="accept-reply", filterset_fields=[])
+    def accept_reply(self, request, pk=None):
+        """Posts a held unverified reply (`reason_code` unverified_reply) on its ticket as its sender."""
+        email = services.inbound_email_accept_reply(email=self.get_object(), actor=request.user)
         return Response(InboundEmailSerializer(self._fresh(email)).data)
 
     def _fresh(self, email: InboundEmail) -> InboundEmail:

@@ -42,6 +42,11 @@ class InboundEmail(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MAILGATE)
     sender = models.CharField(max_length=254, blank=True, help_text="The From address, when there is one.")
     subject = models.CharField(max_length=300, blank=True)
+    authentication = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="How the sender was authenticated: reply_address, dmarc, dkim; blank when not (docs/intake.md).",
+    )
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED, db_index=True)

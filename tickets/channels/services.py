@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from contracts.entitlements import entitlements_for
 from contracts.models import SlackChannel
-from portal import roles
-from portal.models import Organization, User
+from portal import outbox, roles
+from portal.models import Organization, OutboxMessage, User
 from portal.refusals import Refusal, messages_of
-from tickets.channels import mail, slack
+from portal.text import one_line
+from tickets.channels import authenticity, mail, slack
 from tickets.channels.models import InboundEmail, SlackEvent, SlackThread
 from tickets.models import Status, Ticket, TicketChannel, TicketEvent, ticket_pk_from_reference
 from tickets.services import CHANNEL_REFUSED, can_reply, channel_refusal, comment_add, ticket_open
@@ -32,6 +33,8 @@ TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
 DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 NO_TEXT = "(The message had no text.)"
 NO_TEXT_ATTACHMENTS = "(The message had no text; see the attachments.)"
+# A reply whose sender no proof authenticated: staff may post it as the sender (inbound_email_accept_reply).
+UNVERIFIED_REPLY = "unverified_reply"
 
 
 class SlackUnavailable(OSError):
@@ -198,12 +201,23 @@ def _email_decide(email: InboundEmail) -> None:
         _quarantine(email, "no_sender", "The message has no usable From address.")
         return
     user = User.objects.filter(email__iexact=sender, is_active=True).select_related("membership__organization").first()
-    ticket = _referenced_ticket(message)
+    verdict = authenticity.authenticate(message, sender=sender, sender_user_id=user.pk if user else None)
+    email.authentication = verdict.method
+    ticket = _referenced_ticket(message, verdict)
     if user is None:
         if ticket is not None:
             _quarantine(email, "not_allowed", f"{sender} is not a portal user, yet names ticket #{ticket.pk}.")
         else:
             _quarantine(email, "unknown_sender", f"{sender} is not the address of a portal user.")
+        return
+    is_staff = roles.is_support_staff(user)
+    if is_staff and verdict.method != authenticity.Method.REPLY_ADDRESS:
+        _quarantine(
+            email,
+            "staff_unverified",
+            f"{sender} is a staff address, and staff act by email only through their own signed reply address; "
+            "this message did not come through it (it may be forged). Nothing was posted.",
+        )
         return
     if ticket is not None:
         if not can_reply(user, ticket, channel="email"):
@@ -214,9 +228,17 @@ def _email_decide(email: InboundEmail) -> None:
                 "organization and staff can.",
             )
             return
+        if not verdict.is_authenticated:
+            _quarantine(
+                email,
+                UNVERIFIED_REPLY,
+                f"The sender {sender} could not be verified ({verdict.detail}) and the message would add to ticket "
+                f"#{ticket.pk}. Accepting it posts it on #{ticket.pk} as {sender}.",
+            )
+            return
         _email_reply(email, message, user=user, ticket=ticket)
         return
-    if roles.is_support_staff(user):
+    if is_staff:
         _quarantine(
             email, "staff_new", f"{sender} (staff) wrote without naming a ticket: accept it into an organization."
         )
@@ -224,11 +246,18 @@ def _email_decide(email: InboundEmail) -> None:
     if user.organization is None:
         _quarantine(email, "no_organization", f"{sender} belongs to no customer organization.")
         return
-    _email_new_ticket(email, message, user=user)
+    _email_new_ticket(email, message, user=user, verified=verdict.is_authenticated)
 
 
-def _referenced_ticket(message) -> Ticket | None:
-    """The ticket the message answers: a signed reference (headers, reply address, subject) or our earlier intake."""
+def _referenced_ticket(message, verdict: authenticity.Verdict | None = None) -> Ticket | None:
+    """The ticket the message answers: its signed reply address, else a reference (headers, subject) or our intake."""
+    if verdict is not None and verdict.method == authenticity.Method.REPLY_ADDRESS:
+        return Ticket.objects.select_related("organization").filter(pk=verdict.ticket_id).first()
+    signed = authenticity.signed_reply(message)  # someone else's reply address still names its ticket
+    if signed is not None:
+        ticket = Ticket.objects.select_related("organization").filter(pk=signed[0]).first()
+        if ticket is not None:
+            return ticket
     for reference in mail.references_in(message, support_email=settings.SUPPORT_EMAIL):
         pk = ticket_pk_from_reference(reference)
         if pk is not None:
@@ -278,14 +307,19 @@ def _compose(text: str, body: mail.Body, notes: list[str], files: list) -> str:
 
 
 def _refuse(email: InboundEmail, refused: Refusal, organization: Organization) -> None:
-    from tickets.channels import tasks
-
+    """Keeps the message as refused and puts its one answer in the outbox (sent after the commit, retried)."""
     email.status = InboundEmail.Status.REFUSED
     email.reason_code = CHANNEL_REFUSED
     email.reason = refused.message[:500]
     email.organization = organization
-    email_id = email.pk
-    transaction.on_commit(lambda: tasks.email_refusal_reply.delay(email_id), robust=True)
+    if email.sender and not mail.is_our_address(email.sender, support_email=settings.SUPPORT_EMAIL):
+        outbox.enqueue(
+            "tickets.channels.services.email_refusal_message",
+            key=f"inbound-email:{email.pk}:refusal",
+            summary=f"Refusal answer to {email.sender}",
+            email_id=email.pk,
+        )
+        email.refusal_sent_at = timezone.now()  # queued: the outbox sends it, retrying until it is sent
 
 
 def _same_organization_ccs(message, user: User) -> list[User]:
@@ -300,7 +334,9 @@ def _same_organization_ccs(message, user: User) -> list[User]:
     )
 
 
-def _email_new_ticket(email: InboundEmail, message, *, user: User) -> None:
+def _email_new_ticket(email: InboundEmail, message, *, user: User, verified: bool) -> None:
+    """A new request from a known customer address opens a ticket even unverified (requests are never lost); then it
+    is marked for staff, and only the address on record hears of it (no CCs taken from the message)."""
     body = mail.body(message)
     files, notes = _files(body)
     try:
@@ -310,8 +346,9 @@ def _email_new_ticket(email: InboundEmail, message, *, user: User) -> None:
             subject=email.subject or "(no subject)",
             description=_compose(body.text, body, notes, files),
             channel=TicketChannel.EMAIL,
-            ccs=_same_organization_ccs(message, user),
+            ccs=_same_organization_ccs(message, user) if verified else (),
             attachments=files,
+            sender_verified=verified,
             now=email.received_at,
         )
     except Refusal as refused:
@@ -319,7 +356,16 @@ def _email_new_ticket(email: InboundEmail, message, *, user: User) -> None:
             raise
         _refuse(email, refused, user.organization)
         return
-    _done(email, InboundEmail.Status.TICKET_CREATED, "new_ticket", f"Opened ticket #{ticket.pk}.", ticket=ticket)
+    if verified:
+        _done(email, InboundEmail.Status.TICKET_CREATED, "new_ticket", f"Opened ticket #{ticket.pk}.", ticket=ticket)
+    else:
+        _done(
+            email,
+            InboundEmail.Status.TICKET_CREATED,
+            "new_ticket_unverified",
+            f"Opened ticket #{ticket.pk}, marked 'sender not verified': no proof that {user.email} sent it.",
+            ticket=ticket,
+        )
 
 
 def _email_reply(email: InboundEmail, message, *, user: User, ticket: Ticket) -> None:
@@ -386,37 +432,31 @@ def _email_follow_up(email: InboundEmail, *, user: User, closed: Ticket, text: s
     )
 
 
-def email_refusal_send(*, email_id: int) -> bool:
-    """Answers a refused message once with the refusal text; True when it was sent now."""
+def email_refusal_message(*, email_id: int):
+    """The outbox builder of a refused message's answer: the refusal text, in reply to the message (RFC 3834)."""
     from django.core.mail import EmailMessage
 
     from tickets.notifications import support_domain
 
-    with transaction.atomic():
-        email = InboundEmail.objects.select_for_update().filter(pk=email_id).first()
-        if email is None or email.status != InboundEmail.Status.REFUSED or email.refusal_sent_at is not None:
-            return False
-        if not email.sender or mail.is_our_address(email.sender, support_email=settings.SUPPORT_EMAIL):
-            return False
-        original = f"<{email.message_id}>"
-        body = (
-            f"{email.reason}\n\n"
-            "Your message is kept: our team can see it. Please send it again through one of the channels above.\n\n"
-            "The support team\n"
-        )
-        subject = f"Re: {email.subject}" if email.subject else "Your message to support"
-        headers = {
-            "Message-ID": f"<inbound.{email.pk}.refusal.{timezone.now():%Y%m%d%H%M%S}@{support_domain()}>",
-            # RFC 3834: an automatic answer, so that the other side's auto-replies stay quiet.
-            "Auto-Submitted": "auto-replied",
-            "X-Auto-Response-Suppress": "All",
-        }
-        if not email.message_id_derived:
-            headers.update({"In-Reply-To": original, "References": original})
-        EmailMessage(subject=subject[:200], body=body, to=[email.sender], headers=headers).send()
-        email.refusal_sent_at = timezone.now()
-        email.save(update_fields=["refusal_sent_at"])
-    return True
+    email = InboundEmail.objects.defer("raw").filter(pk=email_id).first()
+    if email is None or email.status != InboundEmail.Status.REFUSED or not email.sender:
+        return None
+    original = f"<{email.message_id}>"
+    body = (
+        f"{email.reason}\n\n"
+        "Your message is kept: our team can see it. Please send it again through one of the channels above.\n\n"
+        "The support team\n"
+    )
+    subject = one_line(f"Re: {email.subject}" if email.subject else "Your message to support")
+    headers = {
+        "Message-ID": f"<inbound.{email.pk}.refusal.{timezone.now():%Y%m%d%H%M%S}@{support_domain()}>",
+        # RFC 3834: an automatic answer, so that the other side's auto-replies stay quiet.
+        "Auto-Submitted": "auto-replied",
+        "X-Auto-Response-Suppress": "All",
+    }
+    if not email.message_id_derived:
+        headers.update({"In-Reply-To": original, "References": original})
+    return EmailMessage(subject=subject[:200], body=body, to=[email.sender], headers=headers)
 
 
 # Staff review ----------------------------------------------------------------------------------
@@ -473,6 +513,61 @@ def inbound_email_accept(
     email.reviewed_at = now
     email.save()
     return ticket
+
+
+def reply_target(email: InboundEmail) -> tuple[Ticket, User] | None:
+    """(ticket, sender) a held unverified reply would be posted to and as; None when it is no such message now."""
+    if email.reason_code != UNVERIFIED_REPLY:
+        return None
+    user = User.objects.filter(email__iexact=email.sender, is_active=True).first()
+    if user is None or roles.is_support_staff(user):
+        return None  # staff never act by unauthenticated email, not even once accepted
+    try:
+        ticket = _referenced_ticket(mail.parse(email.raw_bytes))
+    except Exception:  # an unreadable message names no ticket
+        return None
+    if ticket is None or not can_reply(user, ticket.survivor(), channel="email"):
+        return None
+    return ticket.survivor(), user
+
+
+@transaction.atomic
+def inbound_email_accept_reply(*, email: InboundEmail, actor: User, now=None) -> InboundEmail:
+    """Posts a held unverified reply on its ticket as its sender, as staff decided after reading it."""
+    _require_staff(actor)
+    email = InboundEmail.objects.select_for_update().get(pk=email.pk)
+    if not email.can_become(InboundEmail.Status.ACCEPTED):
+        raise ValidationError(f"This message was handled already ({email.get_status_display().lower()}).")
+    target = reply_target(email)
+    if target is None:
+        raise ValidationError("This message is not a held reply that can be posted as its sender.")
+    ticket, user = target
+    body = mail.body(mail.parse(email.raw_bytes))
+    files, notes = _files(body)
+    comment = comment_add(
+        ticket=ticket,
+        author=user,
+        body=_compose(mail.reply_trim(body.text), body, notes, files),
+        public=True,
+        channel=TicketChannel.EMAIL,
+        attachments=files,
+        external_id=email.message_id,
+        now=now or timezone.now(),
+    )
+    TicketEvent.objects.create(
+        ticket=ticket,
+        kind=TicketEvent.Kind.EMAIL_ACCEPTED,
+        actor=actor,
+        message=f"{actor} accepted an unverified email from {user.email} from the quarantine as their reply."[:500],
+        public=False,
+        data={"inbound_email": email.pk, "comment": comment.pk},
+        created_at=now or timezone.now(),
+    )
+    email.status = InboundEmail.Status.ACCEPTED
+    email.ticket, email.comment, email.organization = ticket, comment, ticket.organization
+    email.reviewed_by, email.reviewed_at = actor, now or timezone.now()
+    email.save()
+    return email
 
 
 @transaction.atomic
@@ -623,6 +718,7 @@ def _slack_decide(event: SlackEvent, *, now) -> None:
         )
         event.status, event.ticket, event.comment = SlackEvent.Status.COMMENT_ADDED, thread.ticket, comment
         event.reason = f"Reply on #{thread.ticket.pk}."
+        _slack_files_later(event, inner)
         return
     description = text
     if thread is not None:
@@ -650,40 +746,72 @@ def _slack_decide(event: SlackEvent, *, now) -> None:
         thread.ticket = ticket
         thread.save(update_fields=["ticket"])
     event.status, event.ticket = SlackEvent.Status.TICKET_CREATED, ticket
+    _slack_files_later(event, inner)
+
+
+def _slack_files_later(event: SlackEvent, inner: dict) -> None:
+    """Files shared with the message are fetched after the commit (a task, retried), not while Slack waits."""
+    from tickets.channels import tasks
+
+    if slack.shared_file_ids(inner):
+        event_pk = event.pk
+        transaction.on_commit(lambda: tasks.slack_files_fetch.delay(event_pk), robust=True)
+
+
+def slack_files_store(*, event_id: int) -> int:
+    """Downloads the files shared with a Slack message and stores them on its ticket (or comment); how many stored.
+
+    A file over SLACK_FILE_MAX_BYTES, or not at Slack's address, is noted on the ticket for staff instead.
+    """
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets.services import attachments_add
+
+    event = SlackEvent.objects.select_related("ticket", "comment").filter(pk=event_id).first()
+    if event is None or event.ticket is None:
+        return 0
+    inner = event.payload.get("event") if isinstance(event.payload.get("event"), dict) else {}
+    limit = min(settings.SLACK_FILE_MAX_BYTES, settings.ATTACHMENT_MAX_BYTES)
+    stored = 0
+    for file_id in slack.shared_file_ids(inner):
+        try:
+            shared = slack.file_download(file_id, limit=limit)
+        except Refusal as refused:
+            logger.warning("Slack file %s of event %s not stored: %s", file_id, event.event_id, refused)
+            TicketEvent.objects.create(
+                ticket=event.ticket,
+                kind=TicketEvent.Kind.ATTACHMENT_REFUSED,
+                message=f"A file shared in Slack was not attached: {refused.message}."[:500],
+                public=False,
+                data={"slack_event": event.pk, "file": file_id},
+                created_at=timezone.now(),
+            )
+            continue
+        with transaction.atomic():
+            already = event.ticket.attachments.filter(
+                comment=event.comment, filename=shared.name, size=len(shared.content)
+            ).exists()
+            if already:  # a retry of the task after a partial run
+                continue
+            upload = SimpleUploadedFile(shared.name, shared.content, content_type=shared.content_type)
+            attachments_add(ticket=event.ticket, comment=event.comment, files=[upload])
+            stored += 1
+    return stored
 
 
 def _slack_refuse(event: SlackEvent, message: str) -> None:
-    from tickets.channels import tasks
-
+    """Keeps the event as refused; the thread gets one answer (the outbox key is the thread), sent after the commit."""
     event.status = SlackEvent.Status.REFUSED
     event.reason = message[:500]
-    event_pk = event.pk
-    transaction.on_commit(lambda: tasks.slack_refusal_reply.delay(event_pk), robust=True)
-
-
-def slack_refusal_send(*, event_id: int, now=None) -> bool:
-    """Answers a refused Slack message in its thread, once per thread; True when it was sent now."""
-    from slack_sdk.errors import SlackApiError
-
-    with transaction.atomic():
-        event = SlackEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None or event.status != SlackEvent.Status.REFUSED or event.refusal_replied_at is not None:
-            return False
-        answered = (
-            SlackEvent.objects.filter(channel=event.channel, refusal_replied_at__isnull=False)
-            .filter(slack.same_thread(event.thread_root))
-            .exists()
-        )
-        if answered:
-            return False
-        try:
-            slack.client().chat_postMessage(channel=event.channel, thread_ts=event.thread_root, text=event.reason)
-        except SlackApiError as exc:
-            status = getattr(exc.response, "status_code", 0) or 0
-            if status == 429 or status >= 500:
-                raise SlackUnavailable(f"Slack answered {status}") from exc
-            logger.error("Slack refused our refusal reply for event %s: %s", event.event_id, exc.response.get("error"))
-            return False
-        event.refusal_replied_at = now or timezone.now()
-        event.save(update_fields=["refusal_replied_at"])
-    return True
+    key = f"slack-refusal:{event.channel}:{event.thread_root}"
+    if OutboxMessage.objects.filter(key=key).exists():
+        return  # the thread was answered once already
+    outbox.enqueue(
+        "portal.outbox.SlackPost",
+        key=key,
+        summary=f"Refusal answer in Slack channel {event.channel}",
+        channel=event.channel,
+        thread_ts=event.thread_root,
+        text=event.reason,
+    )
+    event.refusal_replied_at = timezone.now()  # queued: the outbox sends it, retrying until it is sent

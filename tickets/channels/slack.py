@@ -1,18 +1,25 @@
 """Slack helpers: request signatures, message text, and the Web API client (slack-sdk)."""
 
+import hmac
 import html
 import re
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q
 from slack_sdk import WebClient
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from portal.refusals import Refusal
+
 # Plain messages, messages with files, and thread replies also sent to the channel; every other
 # subtype (edits, deletions, joins, topic changes, ...) is ignored.
 HANDLED_SUBTYPES = ("", "file_share", "thread_broadcast")
 NO_TEXT = "(The Slack message had no text.)"
 SUBJECT_CHARS = 80
+SLACK_FILE_HOSTS = ("files.slack.com",)
 
 # Tests replace the clock to check the five-minute replay window.
 clock = Clock()
@@ -31,6 +38,55 @@ def signature_valid(body: bytes, *, timestamp: str | None, signature: str | None
 
 def client() -> WebClient:
     return WebClient(token=settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL, timeout=10)
+
+
+def team_allowed(payload: dict) -> bool:
+    """The event comes from the workspace the app is installed in (SLACK_TEAM_ID)."""
+    expected = settings.SLACK_TEAM_ID
+    team = payload.get("team_id")
+    return bool(expected) and isinstance(team, str) and hmac.compare_digest(team.encode(), expected.encode())
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    name: str
+    content_type: str
+    content: bytes
+
+
+def _file_host_allowed(url: str) -> bool:
+    """The bot token is only ever sent to Slack's file host or to the configured API's own origin."""
+    target = urllib.parse.urlsplit(url)
+    api = urllib.parse.urlsplit(settings.SLACK_API_URL)
+    if (target.scheme, target.netloc) == (api.scheme, api.netloc):
+        return True
+    return target.scheme == "https" and target.hostname in SLACK_FILE_HOSTS
+
+
+def file_download(file_id: str, *, limit: int) -> SharedFile:
+    """A file shared in Slack, fetched through the Web API (files.info, then its private download URL).
+
+    Raises a Refusal for a file over `limit` bytes or at an address that is not Slack's."""
+    info = client().files_info(file=file_id).get("file") or {}
+    name = str(info.get("name") or info.get("title") or f"{file_id}.bin")[:200]
+    size = info.get("size")
+    if isinstance(size, int) and size > limit:
+        raise Refusal("file_too_large", f"{name} is {size} bytes, over the {limit} bytes limit")
+    url = str(info.get("url_private_download") or info.get("url_private") or "")
+    if not _file_host_allowed(url):
+        raise Refusal("file_not_slack", f"{name} is not at an address of Slack's")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {settings.SLACK_BOT_TOKEN}"})  # noqa: S310 -- host checked above
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 -- host checked above
+        content = response.read(limit + 1)
+    if len(content) > limit:
+        raise Refusal("file_too_large", f"{name} is over the {limit} bytes limit")
+    content_type = str(info.get("mimetype") or "application/octet-stream")[:150]
+    return SharedFile(name=name, content_type=content_type, content=content)
+
+
+def shared_file_ids(event: dict) -> list[str]:
+    files = event.get("files") if isinstance(event.get("files"), list) else []
+    return [str(f["id"])[:32] for f in files if isinstance(f, dict) and f.get("id")][:20]
 
 
 def same_thread(root_ts: str) -> Q:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.quarantine, name="quarantine"),
     path("email/<int:pk>/", views.email_detail, name="email_detail"),
     path("email/<int:pk>/accept/", views.email_accept, name="email_accept"),
+    path("email/<int:pk>/accept-reply/", views.email_accept_reply, name="email_accept_reply"),
     path("email/<int:pk>/discard/", views.email_discard, name="email_discard"),
     path("email/<int:pk>/raw/", views.email_raw, name="email_raw"),
     path("slack/<int:pk>/", views.slack_detail, name="slack_detail"),

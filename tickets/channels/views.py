@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from portal.decorators import staff_required
 from portal.models import User
 from portal.refusals import Refusal, messages_of, refusal_to_form
+from portal.text import json_clean
 from tickets.channels import mail, services, slack
 from tickets.channels.forms import AcceptForm
 from tickets.channels.models import InboundEmail, SlackEvent
@@ -88,14 +89,26 @@ def slack_events(request):
     ):
         return JsonResponse({"error": "Invalid or expired Slack signature."}, status=401)
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        # NUL characters are removed (PostgreSQL cannot store them), so that such a message is kept, not lost.
+        payload = json_clean(json.loads(body))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return JsonResponse({"error": "The body is not JSON."}, status=400)
+    except Refusal as refused:
+        return JsonResponse({"error": refused.message}, status=400)
     if not isinstance(payload, dict):
         return JsonResponse({"error": "The body is not a JSON object."}, status=400)
     kind = payload.get("type")
     if kind == "url_verification":
         return JsonResponse({"challenge": str(payload.get("challenge") or "")})
+    if not settings.SLACK_TEAM_ID:
+        return JsonResponse({"error": "Slack is not configured (SLACK_TEAM_ID is empty)."}, status=503)
+    if not slack.team_allowed(payload):
+        logger.warning(
+            "Slack event of team %r refused: the app is installed in %s", payload.get("team_id"), settings.SLACK_TEAM_ID
+        )
+        return JsonResponse(
+            {"error": "Events are accepted only from the workspace the app is installed in."}, status=403
+        )
     if kind != "event_callback":
         logger.info("Slack request of type %s ignored", kind)
         return JsonResponse({"ok": True, "ignored": True})
@@ -153,6 +166,7 @@ def _render_detail(request, email: InboundEmail, form: AcceptForm, status: int =
         "parts": body.parts,
         "form": form,
         "can_review": email.can_become(InboundEmail.Status.DISCARDED),
+        "reply_target": services.reply_target(email),
     }
     return render(request, "channels/email_detail.html", context, status=status)
 
@@ -178,6 +192,20 @@ def email_accept(request, pk: int):
             return redirect("channels:quarantine")
     email.refresh_from_db()
     return _render_detail(request, email, form, status=400)
+
+
+@staff_required
+@require_POST
+def email_accept_reply(request, pk: int):
+    """Posts a held unverified reply on its ticket as its sender."""
+    email = get_object_or_404(InboundEmail.objects.defer("raw"), pk=pk)
+    try:
+        email = services.inbound_email_accept_reply(email=email, actor=request.user)
+    except (Refusal, ValidationError) as error:
+        messages.error(request, messages_of(error))
+        return redirect("channels:email_detail", pk=pk)
+    messages.success(request, f"Posted on #{email.ticket_id} as {email.sender}.")
+    return redirect("channels:quarantine")
 
 
 @staff_required
