@@ -17,6 +17,7 @@ from config.api import ErrorSerializer, SlugRefField, visible_organizations
 from contracts.api import OrganizationRefSerializer
 from portal import roles, selectors, services
 from portal.models import TIME_ZONE_CHOICES, Article, Category, Invitation, Membership, Organization, User
+from portal.text import OneLineSerializerField
 
 
 def refusal_response(description: str) -> OpenApiResponse:
@@ -364,6 +365,7 @@ class InvitationViewSet(
 
 
 class MeSerializer(serializers.ModelSerializer):
+    full_name = OneLineSerializerField(max_length=150, required=False, allow_blank=True)
     time_zone = serializers.ChoiceField(choices=TIME_ZONE_CHOICES, help_text="Dates and times are shown in it.")
     organization = serializers.SerializerMethodField()
     role = serializers.SerializerMethodField()

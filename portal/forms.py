@@ -1,6 +1,7 @@
 from django import forms
 
 from portal.models import Article, Membership, User
+from portal.text import OneLineField
 
 
 class ProfileForm(forms.ModelForm):
@@ -12,6 +13,7 @@ class ProfileForm(forms.ModelForm):
             "time_zone": forms.Select(attrs={"class": "form-select"}),
         }
         help_texts = {"time_zone": "Every date in the portal is shown in this time zone."}
+        field_classes = {"full_name": OneLineField}
 
 
 class ArticleForm(forms.ModelForm):
@@ -72,7 +74,7 @@ class RoleForm(forms.Form):
 class SignupDetailsForm(forms.Form):
     """What allauth's sign-up asks beyond email and password: the name colleagues and support see."""
 
-    full_name = forms.CharField(
+    full_name = OneLineField(
         max_length=150,
         label="Your name",
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "name"}),

@@ -2,6 +2,9 @@
 
 import unicodedata
 
+from django import forms
+from rest_framework import serializers
+
 from portal.refusals import Refusal
 
 
@@ -51,3 +54,17 @@ def json_clean(value, *, max_depth: int = MAX_JSON_DEPTH):
             if isinstance(item, dict | list):
                 stack.append((item, copy, depth + 1))
     return root
+
+
+class OneLineField(forms.CharField):
+    """A form field whose value reaches one-line places (an email subject, a name): line breaks become spaces."""
+
+    def to_python(self, value):
+        return one_line(super().to_python(value))
+
+
+class OneLineSerializerField(serializers.CharField):
+    """The API's one-line text field (see OneLineField)."""
+
+    def to_internal_value(self, data):
+        return one_line(super().to_internal_value(data))

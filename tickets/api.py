@@ -10,6 +10,7 @@ from config.api import visible_organizations
 from contracts.models import Priority, TargetSource
 from portal import roles
 from portal.models import Organization, User
+from portal.text import OneLineSerializerField
 from tickets import selectors, services, solved, workspace
 from tickets.macros import tag_names
 from tickets.models import (
@@ -57,6 +58,7 @@ class TagsField(serializers.ListField):
 
 class TicketSerializer(serializers.ModelSerializer):
     organization = RefSerializer(read_only=True)
+    subject = OneLineSerializerField(max_length=200, help_text="One line: line breaks become spaces.")
     organization_id = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.none(),
         source="organization",
@@ -123,7 +125,6 @@ class TicketSerializer(serializers.ModelSerializer):
             "tags",
         ]
         read_only_fields = ["id", "first_response_due_at", "first_response_at"]
-        extra_kwargs = {"subject": {"max_length": 200}}
 
     def get_fields(self):
         fields = super().get_fields()

@@ -3,6 +3,7 @@ from django import forms
 from contracts.models import Priority, Tier
 from portal.formstyle import BootstrapFormMixin
 from portal.models import Organization, User
+from portal.text import OneLineField
 from tickets.macros import PLACEHOLDERS
 from tickets.models import Kind, Rating, Status, attachment_size_problem
 from tickets.selectors import SORT_CHOICES, QueueView, staff_users
@@ -67,7 +68,7 @@ class SupportRequestForm(BootstrapFormMixin, forms.Form):
         choices=Kind.choices, widget=forms.RadioSelect, initial=Kind.QUESTION, label="What do you need?"
     )
     priority = forms.ChoiceField(choices=Priority.choices, widget=forms.RadioSelect, initial=Priority.NORMAL)
-    subject = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    subject = OneLineField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="What happened, what you expected, and the order or SKU numbers involved.",

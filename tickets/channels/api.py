@@ -14,6 +14,7 @@ from contracts.api import OrganizationRefSerializer
 from portal import roles
 from portal.api import UserRefSerializer, refusal_response
 from portal.models import Organization, User
+from portal.text import OneLineSerializerField
 from tickets.channels import mail, services
 from tickets.channels.models import InboundEmail
 
@@ -131,7 +132,7 @@ class AcceptSerializer(serializers.Serializer):
         allow_null=True,
         help_text="A member of the organization; left out, the ticket names the sender's address as its requester.",
     )
-    subject = serializers.CharField(
+    subject = OneLineSerializerField(
         max_length=200, required=False, allow_blank=True, help_text="The message's own subject when left out."
     )
 

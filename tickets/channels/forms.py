@@ -2,6 +2,7 @@ from django import forms
 
 from portal.formstyle import BootstrapFormMixin
 from portal.models import Organization, User
+from portal.text import OneLineField
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -18,7 +19,7 @@ class AcceptForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text="A member of the organization; leave empty to open it with the sender's address as requester.",
     )
-    subject = forms.CharField(max_length=200)
+    subject = OneLineField(max_length=200)
 
     def clean(self):
         data = super().clean()
