@@ -31,6 +31,10 @@ class AccountAdapter(DefaultAccountAdapter):
             return None
         return invitation
 
+    def set_password(self, user, password) -> None:
+        """A password change or reset also revokes the person's API tokens (portal.services.password_set)."""
+        services.password_set(user=user, password=password)
+
     def get_login_redirect_url(self, request):
         """Account managers land on their own home; everyone else on the dashboard."""
         if request.user.is_authenticated and lands_on_manager_home(request.user):

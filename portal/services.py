@@ -246,6 +246,16 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> None:
     invitation.delete()
 
 
+def password_set(*, user: User, password: str) -> None:
+    """Sets a new password and revokes the person's API tokens: whoever held one must sign in again to get another."""
+    from rest_framework.authtoken.models import Token
+
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        Token.objects.filter(user=user).delete()
+
+
 def _lock_admins(organization: Organization) -> list[int]:
     # Locks the organization's admin rows, so two admins demoting each other at once cannot leave none.
     return list(

@@ -15,9 +15,13 @@ def one_line(value) -> str:
     return " ".join(text.split())
 
 
-def without_nul(value: str) -> str:
-    """Text that PostgreSQL can store: NUL characters removed."""
-    return value.replace("\x00", "")
+def size_text(size: int) -> str:
+    """A size in bytes for people: 4.9 KB, 25.0 MB."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size} bytes"
 
 
 MAX_JSON_DEPTH = 64

@@ -83,6 +83,13 @@ def _check_attachments(files: Iterable[UploadedFile]) -> list[UploadedFile]:
     return files
 
 
+def _check_length(field: str, text: str) -> None:
+    limit = settings.TEXT_MAX_CHARS
+    if len(text) > limit:
+        message = f"The text is {len(text):,} characters long; the limit is {limit:,}. Attach long logs as files."
+        raise Refusal("too_long", message, errors={field: [message]})
+
+
 def _store_attachments(ticket, comment, files, uploaded_by, public=True) -> None:
     for f in files:
         Attachment.objects.create(
@@ -137,6 +144,7 @@ def ticket_open(
     if not ent.allows(entitlement_channel(channel)):
         raise channel_refusal(channel, ent)
     priority = sla.intake_priority(channel, priority)
+    _check_length("description", description)
     files = _check_attachments(attachments)
     if kind == Kind.CONFIGURATION_REQUEST and engagement is None and ent.engagements and ent.tier != Tier.ENTERPRISE:
         engagement = ent.engagements[0]
@@ -256,6 +264,7 @@ def comment_add(
         raise Refusal("ticket_closed", "This ticket is closed. Please open a new request; you can mention this one.")
     if not body.strip():
         raise ValidationError("A reply needs some text.")
+    _check_length("body", body)
     files = _check_attachments(attachments)
     comment = Comment.objects.create(
         ticket=ticket,

@@ -15,23 +15,18 @@ from dataclasses import dataclass, field
 from email.message import Message
 from html.parser import HTMLParser
 
+from portal.text import size_text  # noqa: F401 -- the intake's messages name sizes through mail.size_text
+
 MAX_TEXT_CHARS = 100_000  # what goes into a ticket; the raw message keeps everything
 MAX_HTML_CHARS = 2_000_000  # HTML beyond this is not converted (it would only be truncated afterwards)
 MAX_ATTACHMENTS = 50
+MAX_MIME_DEPTH = 50  # real mail nests a handful of levels; thousands only exhaust the parser
 REFERENCE = r"\d{1,18}-[0-9a-f]{10}"  # tickets.models.ticket_reference(): "<pk>-<10 hex digits>"
 TRUNCATION_NOTE = "\n\n[The message was longer; the full original is kept with the raw email.]"
 
 AUTOMATIC_SENDERS = ("mailer-daemon", "postmaster")
 AUTOMATIC_PRECEDENCE = ("bulk", "junk", "list")
 AUTOREPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-AutoReply-From", "X-Mail-Autoreply")
-
-
-def size_text(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size} bytes"
 
 
 @dataclass
@@ -58,8 +53,46 @@ class Body:
 
 
 def parse(raw: bytes) -> Message:
-    """The message as Python's email package reads it (it records defects rather than raising)."""
-    return email.message_from_bytes(raw, policy=email.policy.default)
+    """The message as Python's email package reads it (it records defects rather than raising).
+
+    A message whose MIME parts nest deeper than MAX_MIME_DEPTH (or too deep for the parser) is read as its headers
+    and its body as plain text, with `too_deep` set: nothing downstream has to walk thousands of levels.
+    """
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        if _depth_over(message, MAX_MIME_DEPTH):
+            return _flat(raw)
+    except RecursionError:
+        return _flat(raw)
+    message.too_deep = False
+    return message
+
+
+def _depth_over(message: Message, limit: int) -> bool:
+    """The MIME tree is deeper than `limit` (walked without recursion)."""
+    stack = [(message, 1)]
+    while stack:
+        part, depth = stack.pop()
+        if depth > limit:
+            return True
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend((child, depth + 1) for child in payload if isinstance(child, Message))
+    return False
+
+
+def _flat(raw: bytes) -> Message:
+    """The headers of a message too deep to read part by part, with its whole body as plain text."""
+    normalised = raw.replace(b"\r\n", b"\n")
+    head, _, rest = normalised.partition(b"\n\n")
+    message = email.message_from_bytes(head + b"\n\n", policy=email.policy.compat32)
+    del message["Content-Type"]
+    del message["Content-Transfer-Encoding"]
+    message["Content-Type"] = "text/plain; charset=utf-8"
+    message.set_payload(rest.decode("utf-8", "replace"), charset="utf-8")
+    message = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    message.too_deep = True
+    return message
 
 
 def clean_text(value: str) -> str:

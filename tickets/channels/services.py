@@ -185,6 +185,13 @@ def _email_decide(email: InboundEmail) -> None:
     if not list(message.raw_items()):
         _quarantine(email, "malformed", "The message has no headers: it is not an email.")
         return
+    if getattr(message, "too_deep", False):
+        _quarantine(
+            email,
+            "malformed",
+            f"Its MIME parts nest more than {mail.MAX_MIME_DEPTH} levels deep: it is kept and shown as plain text.",
+        )
+        return
     own = tuple(
         a for a in (mail.first_address(settings.DEFAULT_FROM_EMAIL), mail.first_address(settings.SERVER_EMAIL)) if a
     )
