@@ -1,7 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -57,10 +57,16 @@ class AccountAdapter(DefaultAccountAdapter):
             return super().save_user(request, user, form, commit=commit)
         try:
             with transaction.atomic():
+                # Locked first: a second submission of the same invitation waits, then finds it used.
+                invitation = services.invitation_lock(invitation)
                 user = super().save_user(request, user, form, commit=True)
                 services.invitation_accept(invitation=invitation, user=user)
         except Refusal as error:
             response = render(request, "portal/invitation_problem.html", {"message": error.message}, status=410)
+            raise ImmediateHttpResponse(response) from error
+        except IntegrityError as error:  # the address was taken meanwhile by another way than this invitation
+            message = f"An account with {invitation.email} was just created. Sign in with it."
+            response = render(request, "portal/invitation_problem.html", {"message": message}, status=409)
             raise ImmediateHttpResponse(response) from error
         # allauth records the stashed address as verified when it sets up the new account's emails.
         self.stash_verified_email(request, invitation.email)

@@ -95,7 +95,8 @@ def _send_all(message: OutboxMessage, outgoing) -> None:
 def enqueue(builder: str, *, key: str | None = None, summary: str = "", ticket=None, **args) -> OutboxMessage:
     """Writes a message to send once the caller's transaction commits; with a `key`, at most one such message.
 
-    `args` must be JSON (ids, not objects): the builder reads the rows again when it runs.
+    `args` must be JSON (ids, not objects): the builder reads the rows again when it runs. An arg named `secret_*`
+    is blanked once the message is sent.
     """
     number = ticket.pk if ticket is not None else None
     if key is not None:
@@ -139,7 +140,9 @@ def deliver(message_id: int, *, now: datetime.datetime | None = None) -> str:
         message.sent_at = now or timezone.now()
         message.attempts += 1
         message.last_error = ""
-        message.save(update_fields=["status", "sent_at", "recipients", "attempts", "last_error"])
+        # One-time secrets (an invitation's key) are kept only until the message is sent.
+        message.args = {name: ("" if name.startswith("secret_") else value) for name, value in message.args.items()}
+        message.save(update_fields=["status", "sent_at", "recipients", "attempts", "last_error", "args"])
         return message.status
 
 

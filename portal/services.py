@@ -9,14 +9,13 @@ import markdown
 import nh3
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from portal import clock, roles
+from portal import clock, outbox, roles
 from portal.models import (
     Article,
     ArticleVote,
@@ -30,6 +29,7 @@ from portal.models import (
     hash_invitation_key,
 )
 from portal.refusals import Refusal
+from portal.text import one_line
 
 # Markdown -------------------------------------------------------------------------------------
 
@@ -153,7 +153,15 @@ def invitation_url(key: str) -> str:
     return settings.SITE_URL + reverse("portal:invitation_accept", args=[key])
 
 
-def _invitation_send(invitation: Invitation, key: str) -> None:
+def invitation_message(*, invitation_id: int, secret_key: str = ""):
+    """The outbox builder of an invitation's email: the one-time key travels only in it (the outbox forgets it once
+    sent, so a resend builds nothing: invite again). None once the invitation is gone or used."""
+    from django.core.mail import EmailMessage
+
+    key = secret_key
+    invitation = Invitation.objects.select_related("organization", "invited_by").filter(pk=invitation_id).first()
+    if invitation is None or invitation.is_used or not key:
+        return None
     context = {
         "invitation": invitation,
         "organization": invitation.organization,
@@ -163,7 +171,7 @@ def _invitation_send(invitation: Invitation, key: str) -> None:
     with timezone.override(clock.support_zone()):  # the invited person has no time zone of their own yet
         subject = render_to_string("portal/email/invitation_subject.txt", context).strip()
         body = render_to_string("portal/email/invitation_body.txt", context)
-    send_mail(subject, body, None, [invitation.email])
+    return EmailMessage(subject=one_line(subject), body=body, to=[invitation.email])
 
 
 @transaction.atomic
@@ -180,13 +188,8 @@ def invitation_create(
     email = User.objects.normalize_email(email.strip()).lower()
     if role not in Membership.Role.values:
         raise Refusal.on_field("invalid_role", "role", "Choose Administrator or Member.")
-    if User.objects.filter(email__iexact=email).exists():
-        raise Refusal.on_field(
-            "account_exists",
-            "email",
-            f"{email} already has an account. A person belongs to one organization; "
-            "ask support to move an existing account.",
-        )
+    # Whether the address already has an account is not the inviter's to learn: the invitation goes out either way,
+    # and a person who has one is asked to sign in to accept it.
     Invitation.objects.pending(now=now).filter(organization=organization, email__iexact=email).delete()
     key = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -201,7 +204,12 @@ def invitation_create(
     invitation.full_clean()
     invitation.save()
     invitation.key = key
-    transaction.on_commit(lambda: _invitation_send(invitation, key))
+    outbox.enqueue(
+        "portal.services.invitation_message",
+        summary=f"Invitation of {email} to {organization}",
+        invitation_id=invitation.pk,
+        secret_key=key,
+    )
     return invitation
 
 
@@ -213,23 +221,56 @@ def invitation_check(*, invitation: Invitation, now: datetime | None = None) -> 
         raise Refusal(
             "expired", f"This invitation has expired. Ask an administrator of {invitation.organization} for a new one."
         )
-    if User.objects.filter(email__iexact=invitation.email).exists():
-        raise Refusal("account_exists", f"{invitation.email} already has an account: sign in instead.")
+
+
+def invitation_account(invitation: Invitation) -> User | None:
+    """The account that owns the invited address: its own address, or one it verified. Unverified claims count not."""
+    from allauth.account.models import EmailAddress
+
+    owner = User.objects.filter(email__iexact=invitation.email).first()
+    if owner is not None:
+        return owner
+    verified = EmailAddress.objects.filter(email__iexact=invitation.email, verified=True).select_related("user").first()
+    return verified.user if verified is not None else None
+
+
+@transaction.atomic
+def invitation_release_address(*, invitation: Invitation) -> int:
+    """Removes unverified claims of the invited address by other accounts: the link's holder proves the address,
+    so nobody can block an invitation by adding it, unverified, to their own account. Returns how many."""
+    from allauth.account.models import EmailAddress
+
+    claims = EmailAddress.objects.filter(email__iexact=invitation.email, verified=False).exclude(
+        user__email__iexact=invitation.email
+    )
+    return claims.delete()[0]
+
+
+def invitation_lock(invitation: Invitation) -> Invitation:
+    """The invitation row locked (only it) for the rest of the transaction, refused when used or expired: two
+    submissions of one invitation go one after the other, and the second finds it used."""
+    locked = Invitation.objects.select_for_update(of=("self",)).select_related("organization").get(pk=invitation.pk)
+    invitation_check(invitation=locked)
+    return locked
 
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User, now: datetime | None = None) -> Membership:
     """Makes the newly signed-up `user` a member of the invitation's organization; the link then stops working."""
     now = now or timezone.now()
-    invitation = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("organization").get(pk=invitation.pk)
     if invitation.is_used:
         raise Refusal("used", "This invitation has already been used.")
     if invitation.is_expired(now=now):
         raise Refusal("expired", "This invitation has expired.")
-    if user.email.lower() != invitation.email.lower():
+    if invitation_account(invitation) != user:
         raise Refusal("wrong_email", f"This invitation is for {invitation.email}.")
     if Membership.objects.filter(user=user).exists():
-        raise Refusal("already_member", "This account already belongs to an organization.")
+        raise Refusal(
+            "already_member",
+            "This account already belongs to an organization. A person belongs to one organization; "
+            "ask support to move your account.",
+        )
     membership = Membership.objects.create(user=user, organization=invitation.organization, role=invitation.role)
     invitation.accepted_at = now
     invitation.accepted_by = user

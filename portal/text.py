@@ -27,13 +27,13 @@ def size_text(size: int) -> str:
 MAX_JSON_DEPTH = 64
 
 
-def json_clean(value, *, max_depth: int = MAX_JSON_DEPTH):
+def json_clean(value, *, max_depth: int = MAX_JSON_DEPTH, strip_nul: bool = True):
     """A copy of parsed JSON with NUL characters removed from every string (PostgreSQL refuses them), walked without
     recursion; refuses (`too_deep`) JSON nested more than `max_depth` levels, deeper than any message of ours."""
 
     def clean(item):
         if isinstance(item, str):
-            return item.replace("\x00", "")
+            return item.replace("\x00", "") if strip_nul else item
         if isinstance(item, dict):
             return {}
         if isinstance(item, list):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contracts.entitlements import entitlements_for
 from contracts.selectors import entitlement_summary
@@ -369,7 +369,27 @@ def invitation_revoke(request, pk):
     return redirect(_members_url(request.user, invitation.organization))
 
 
-@require_GET
+def _invitation_join(request, invitation, owner):
+    """The invited address has an account: its holder signs in, then accepts here (POST)."""
+    if not request.user.is_authenticated:
+        messages.info(request, f"Sign in to accept the invitation to join {invitation.organization}.")
+        return redirect(f"{reverse('account_login')}?next={request.path}")
+    if request.user != owner:
+        message = f"You are signed in as {request.user.email}. Sign out, then open the invitation link again."
+        return render(
+            request, "portal/invitation_problem.html", {"message": message, "offer_sign_out": True}, status=409
+        )
+    if request.method == "POST":
+        try:
+            services.invitation_accept(invitation=invitation, user=request.user)
+        except Refusal as error:
+            return render(request, "portal/invitation_problem.html", {"message": error.message}, status=409)
+        messages.success(request, f"You joined {invitation.organization}.")
+        return redirect("portal:home")
+    return render(request, "portal/invitation_join.html", {"invitation": invitation})
+
+
+@require_http_methods(["GET", "POST"])
 @never_cache
 def invitation_accept(request, key):
     """Checks the link, then hands over to allauth's sign-up with the invited address locked in."""
@@ -381,11 +401,16 @@ def invitation_accept(request, key):
     except Refusal as error:
         status = 410 if error.code in {"used", "expired"} else 409
         return render(request, "portal/invitation_problem.html", {"message": error.message}, status=status)
+    owner = services.invitation_account(invitation)
+    if owner is not None:
+        return _invitation_join(request, invitation, owner)
     if request.user.is_authenticated:
         message = f"You are signed in as {request.user.email}. Sign out, then open the invitation link again."
         return render(
             request, "portal/invitation_problem.html", {"message": message, "offer_sign_out": True}, status=409
         )
+    # The link's holder proves the address: unverified claims of it by other accounts no longer block sign-up.
+    services.invitation_release_address(invitation=invitation)
     request.session[AccountAdapter.INVITATION_SESSION_KEY] = key
     get_adapter(request).stash_verified_email(request, invitation.email)
     messages.info(

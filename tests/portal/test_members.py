@@ -83,12 +83,14 @@ def test_admins_cannot_invite_into_another_organization(alice, globex):
     assert not Invitation.objects.exists()
 
 
-def test_an_address_with_an_account_is_refused(alice, acme, gina):
-    with pytest.raises(Refusal) as refused:
-        invitation_create(actor=alice, organization=acme, email="GINA@globex.test", role="member")
-    assert refused.value.code == "account_exists"
-    assert refused.value.message.startswith("gina@globex.test already has an account.")
-    assert not Invitation.objects.exists()
+def test_inviting_an_address_with_an_account_tells_the_inviter_nothing(invite, alice, acme, gina, support_engineer):
+    """Any account, a customer's of another organization or staff's: the invitation is made and sent alike."""
+    for address in ("GINA@globex.test", support_engineer.email, "nobody-yet@acme.test"):
+        invitation = invite(alice, acme, email=address)
+        assert invitation.email == address.lower()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        ["gina@globex.test", support_engineer.email, "nobody-yet@acme.test"]
+    )
 
 
 def test_a_new_invitation_replaces_the_pending_one(client, invite, alice, acme):
@@ -185,12 +187,22 @@ def test_sign_up_takes_only_the_invited_address(client, invite, alice, acme):
     assert Invitation.objects.get().accepted_at is None
 
 
-def test_an_account_made_meanwhile_blocks_the_link(client, invite, alice, acme, make_user):
+def test_an_account_that_owns_the_address_signs_in_and_accepts(client, invite, alice, acme, make_user):
     key = invite(alice, acme).key
-    make_user("carol@acme.test")
-    response = client.get(reverse("portal:invitation_accept", args=[key]))
-    assert response.status_code == 409
-    assert "carol@acme.test already has an account: sign in instead." in response.content.decode()
+    carol = make_user("carol@acme.test")
+    link = reverse("portal:invitation_accept", args=[key])
+    response = client.get(link)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('account_login')}?next={link}"
+    client.force_login(carol)
+    page = client.get(link)
+    assert "You are invited to join Acme Outfitters as member, with your account carol@acme.test." in (
+        page.content.decode()
+    )
+    assert client.post(link).status_code == 302
+    carol.refresh_from_db()
+    assert carol.membership.organization == acme
+    assert Invitation.objects.get().accepted_by == carol
 
 
 def test_a_signed_in_visitor_is_asked_to_sign_out(client, invite, alice, acme, bob):
@@ -291,9 +303,6 @@ def test_invite_through_the_page(client, alice, acme, django_capture_on_commit_c
 
 def test_invite_form_shows_why_it_was_refused(client, alice, bob):
     client.force_login(alice)
-    response = client.post(reverse("portal:member_invite"), {"email": "bob@acme.test", "role": "member"})
-    assert response.status_code == 400
-    assert "bob@acme.test already has an account." in response.content.decode()
     response = client.post(reverse("portal:member_invite"), {"email": "not-an-email", "role": "member"})
     assert "Enter a valid email address." in response.content.decode()
     assert not Invitation.objects.exists()
