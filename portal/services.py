@@ -302,6 +302,7 @@ def _lock_admins(organization: Organization) -> list[int]:
     return list(
         Membership.objects.select_for_update()
         .filter(organization=organization, role=Membership.Role.ADMIN)
+        .order_by("pk")  # always the same order: two admins locking at once cannot deadlock
         .values_list("pk", flat=True)
     )
 

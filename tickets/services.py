@@ -473,6 +473,7 @@ def _recompute_spanning(day: datetime.date, reason: str, now) -> int:
         .filter(sla_clock_start__lt=end)
         # A deadline can only move if the day falls before it, or after it once the day reopens.
         .filter(first_response_due_at__gte=start - datetime.timedelta(days=7))
+        .order_by("pk")  # rows locked in one order
     )
     return sum(_recompute_for_calendar(t, changes, now, reason) for t in affected)
 

@@ -285,7 +285,7 @@ def ticket_ccs_set(
     *, ticket: Ticket, actor: User, users: Iterable[User], now: datetime.datetime | None = None
 ) -> tuple[list[User], list[User]]:
     """Copies exactly these people (of the ticket's organization only) on the ticket; returns (added, removed)."""
-    ticket = Ticket.objects.select_for_update().select_related("organization").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("organization").get(pk=ticket.pk)
     if not may_edit_ccs(actor, ticket):
         raise PermissionDenied("Only the requester and the organization's admins change who is copied.")
     users = [u for u in users if u.pk != ticket.requester_id]

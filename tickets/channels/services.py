@@ -705,7 +705,7 @@ def _slack_decide(event: SlackEvent, *, now) -> None:
     text = slack.message_text(inner) or slack.NO_TEXT
     label = f"Slack user {event.user}" if event.user else "Slack user"
     thread = (
-        SlackThread.objects.select_for_update()
+        SlackThread.objects.select_for_update(of=("self",))
         .select_related("ticket")
         .filter(channel_id=event.channel, thread_ts=event.thread_root)
         .first()
