@@ -328,3 +328,18 @@ def test_a_slack_event_with_nul_characters_is_kept_without_them(client, world, f
     event = SlackEvent.objects.get()
     assert event.payload["event"]["text"] == "orders down"
     assert Ticket.objects.get(pk=event.ticket_id).description == "orders down"
+
+
+def test_the_api_posts_a_held_reply_as_its_sender_for_staff_only(api, world):
+    ticket, alice = world["acme_ticket"], world["alice"]
+    email = deliver(corpus.message(subject=f"Re: [#{ticket.reference}]", body="Via API.", verified=False).as_bytes())
+    url = f"/api/v1/inbound-emails/{email.pk}/accept-reply/"
+    assert api(alice).post(url).status_code in (403, 404)  # customers never review the quarantine
+    email.refresh_from_db()
+    assert email.status == "quarantined"
+    response = api(world["staff"]).post(url)
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["ticket"]) == ("accepted", ticket.pk)
+    assert Comment.objects.get(ticket=ticket, author=alice).body == "Via API."
+    again = api(world["staff"]).post(url)
+    assert again.status_code == 400

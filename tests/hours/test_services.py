@@ -823,3 +823,58 @@ def test_late_entries_in_a_closed_year_correct_the_rollover(globex, make_contrac
     assert selectors.year_usage(contract, second).allotted == 600 + 120
     services.time_entry_void(actor=solution_architect, entry=entry, reason="wrong customer", now=pt(2027, 8, 21, 9, 0))
     assert selectors.year_usage(contract, second).allotted == 600 + 600
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_storm_of_mixed_log_edit_and_void_from_separate_connections(globex_contract, make_ticket, make_user):
+    """Twenty connections at once on one contract: a third log, a third edit, a third void; no deadlock, and the
+    balance is the grant less exactly what the entries still standing debit."""
+    from django.db import DatabaseError
+
+    from hours.models import TimeEntry
+    from portal import roles
+
+    ticket = make_ticket(globex_contract.organization)
+    architects = [make_user(f"storm{i}@vendor.test", group=roles.SOLUTION_ARCHITECT) for i in range(20)]
+    standing = {
+        i: services.time_entry_log(
+            architect=architects[i], ticket=ticket, category="system_setup", minutes=30, work_date=TODAY, now=NOW
+        )
+        for i in range(20)
+        if i % 3
+    }
+    errors: list[str] = []
+
+    def work(index):
+        architect = architects[index]
+        try:
+            for round_ in range(3):
+                if index % 3 == 0:
+                    services.time_entry_log(
+                        architect=architect,
+                        ticket=ticket,
+                        category="system_setup",
+                        minutes=15,
+                        work_date=TODAY,
+                        now=NOW,
+                    )
+                elif index % 3 == 1:
+                    entry = TimeEntry.objects.get(pk=standing[index].pk)
+                    services.time_entry_edit(actor=architect, entry=entry, minutes=45 + 15 * round_, now=NOW)
+                elif round_ == 0:
+                    entry = TimeEntry.objects.get(pk=standing[index].pk)
+                    services.time_entry_void(actor=architect, entry=entry, reason="storm", now=NOW)
+        except DatabaseError as error:  # a deadlock would land here (and be a 500 behind a page)
+            errors.append(f"{type(error).__name__}: {error}")
+            raise
+        return "ok"
+
+    results = _run_threads(20, work)
+    assert errors == []
+    assert results == ["ok"] * 20
+    live = TimeEntry.objects.filter(voided_at__isnull=True)
+    assert live.count() == 7 * 3 + 7  # three logs by each of 7 loggers, the 7 edited entries
+    assert sorted(set(live.filter(architect__in=architects[1::3]).values_list("minutes", flat=True))) == [75]
+    assert ledger_sum(globex_contract) == YEAR_MINUTES - sum(live.values_list("minutes_debited", flat=True))
+    assert_balance_matches_ledger(globex_contract)
