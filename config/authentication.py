@@ -5,6 +5,7 @@ them 403 with the code `mfa_required`. A token of such staff must also be newer 
 made before enrolment was made without the second factor.
 """
 
+import drf_spectacular.authentication
 from django.conf import settings
 from rest_framework import authentication, exceptions
 
@@ -57,3 +58,9 @@ class TokenAuthentication(authentication.TokenAuthentication):
             if token.created < enrolled:
                 raise TokenMadeBeforeMFA()
         return user, token
+
+
+class SessionScheme(drf_spectacular.authentication.SessionScheme):
+    """The OpenAPI schema describes our session authentication as DRF's (spectacular matches no subclass of it)."""
+
+    target_class = "config.authentication.SessionAuthentication"
