@@ -26,6 +26,9 @@ def role_required(predicate):
 
 staff_required = role_required(roles.is_support_staff)
 
+# The refusal a member reads on a page for their organization's admins (the 403 page names the admins).
+ADMIN_ONLY = "Only your organization's administrators open this page."
+
 
 def require(allowed: bool) -> None:
     """Refuses the request with 403 unless `allowed`: for checks that need an object the view has loaded."""

@@ -163,6 +163,9 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     at_risk_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+    first_response_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minutes of the target's own calendar from arrival to the first response."
+    )
 
     needs_account_review = models.BooleanField(
         default=False, help_text="Arrived without an active contract; its account manager was told."
@@ -527,3 +530,95 @@ class TicketPresence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.state} #{self.ticket_id}"
+
+
+# Report rollups: counts kept in the same transaction as the ticket changes they count -----------------------
+
+
+class ReportRollup(models.Model):
+    """Tickets received on one support day by one organization, counted per tier, Premium, priority, channel,
+    kind and target calendar: what the reports and the customers' attainment page read instead of tickets.
+    Kept by tickets.reports.rollups (refreshed with each change it counts; rebuilt by `rebuild_report_rollups`)."""
+
+    tenant_path = "organization"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The support-calendar day the tickets arrived.")
+    month = models.DateField(help_text="The first day of that day's month (grouped on without date functions).")
+    tier = models.CharField(max_length=12, blank=True)
+    premium = models.BooleanField(default=False)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    channel = models.CharField(max_length=12, choices=TicketChannel.choices)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    calendar = models.CharField(max_length=10, choices=CalendarKind.choices, blank=True)
+    tickets = models.PositiveIntegerField(default=0)
+    with_target = models.PositiveIntegerField(default=0)
+    responded = models.PositiveIntegerField(default=0, help_text="With a target and a first response.")
+    met = models.PositiveIntegerField(default=0)
+    breached = models.PositiveIntegerField(default=0)
+    rated_good = models.PositiveIntegerField(default=0)
+    rated_bad = models.PositiveIntegerField(default=0)
+
+    objects = VisibleToQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "day", "tier", "premium", "priority", "channel", "kind", "calendar"],
+                name="one_report_rollup_per_key",
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="report_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.organization_id} {self.tier}/{self.priority}/{self.channel}: {self.tickets}"
+
+
+class ResponseRollup(models.Model):
+    """How many tickets of a rollup key got their first response after exactly `minutes` of their target's own
+    calendar (business minutes or wall-clock minutes): medians and distributions come from these rows."""
+
+    tenant_path = "organization"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    month = models.DateField()
+    tier = models.CharField(max_length=12, blank=True)
+    premium = models.BooleanField(default=False)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    channel = models.CharField(max_length=12, choices=TicketChannel.choices)
+    calendar = models.CharField(max_length=10, choices=CalendarKind.choices)
+    target_minutes = models.PositiveIntegerField()
+    minutes = models.PositiveIntegerField()
+    tickets = models.PositiveIntegerField(default=0)
+
+    objects = VisibleToQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day"], name="response_rollup_day"),
+            models.Index(fields=["organization", "day"], name="response_rollup_org_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.organization_id} {self.minutes} min × {self.tickets}"
+
+
+class EngineerRollup(models.Model):
+    """One engineer's public replies on one support day, and the first responses among them (met or not),
+    per tier of the tickets answered."""
+
+    engineer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    month = models.DateField()
+    tier = models.CharField(max_length=12, blank=True)
+    replies = models.PositiveIntegerField(default=0)
+    first_responses = models.PositiveIntegerField(default=0)
+    met = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["engineer", "day", "tier"], name="one_engineer_rollup_per_key")]
+        indexes = [models.Index(fields=["day"], name="engineer_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.engineer_id}: {self.replies} replies"

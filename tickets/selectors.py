@@ -1,8 +1,6 @@
 """Reads about tickets shared by pages, the API and reports."""
 
 import datetime
-import statistics
-from collections import defaultdict
 
 from django.db.models import Count, F, Q, QuerySet, TextChoices
 from django.db.models.functions import TruncMonth
@@ -196,56 +194,6 @@ def public_thread(ticket: Ticket) -> QuerySet[Comment]:
 
 def full_thread(ticket: Ticket) -> QuerySet[Comment]:
     return ticket.comments.select_related("author").prefetch_related("attachments")
-
-
-def attainment_report(*, since: datetime.datetime | None = None, now=None) -> list[dict]:
-    """First-response attainment and median time to first response by tier, priority and month."""
-    now = now or timezone.now()
-    qs = Ticket.objects.filter(first_response_due_at__isnull=False).only(
-        "tier",
-        "priority",
-        "received_at",
-        "sla_clock_start",
-        "sla_calendar",
-        "first_response_at",
-        "first_response_due_at",
-        "breached_at",
-        "status",
-    )
-    if since:
-        qs = qs.filter(received_at__gte=since)
-    changes = closure_changes()
-    groups: dict[tuple, dict] = defaultdict(lambda: {"met": 0, "breached": 0, "waiting": 0, "durations": []})
-    for ticket in qs.iterator(chunk_size=2000):
-        month = timezone.localtime(ticket.received_at).strftime("%Y-%m")
-        group = groups[(month, ticket.tier or "none", ticket.priority)]
-        state = ticket.sla_state(now=now)
-        if state == SlaState.MET:
-            group["met"] += 1
-        elif state == SlaState.BREACHED:
-            group["breached"] += 1
-        else:
-            group["waiting"] += 1
-        if ticket.first_response_at:
-            calendar = calendar_for(ticket.sla_calendar, changes)
-            group["durations"].append(calendar.elapsed(ticket.received_at, ticket.first_response_at))
-    rows = []
-    for (month, tier, priority), g in sorted(groups.items(), reverse=True):
-        decided = g["met"] + g["breached"]
-        median = statistics.median(g["durations"]) if g["durations"] else None
-        rows.append(
-            {
-                "month": month,
-                "tier": tier,
-                "priority": priority,
-                "met": g["met"],
-                "breached": g["breached"],
-                "waiting": g["waiting"],
-                "attainment": round(100 * g["met"] / decided, 1) if decided else None,
-                "median_minutes": round(median.total_seconds() / 60, 1) if median is not None else None,
-            }
-        )
-    return rows
 
 
 def attainment_by_organization(organization_ids, *, since: datetime.datetime, now=None) -> dict[int, dict]:

@@ -16,7 +16,7 @@ from portal.models import Organization, User
 from portal.refusals import Refusal
 from portal.text import one_line
 from tickets import notifications, sla
-from tickets.calendars import closure_changes
+from tickets.calendars import calendar_for, closure_changes
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -31,6 +31,7 @@ from tickets.models import (
     WaitingOn,
     attachment_size_problem,
 )
+from tickets.reports.rollups import engineer_rollup_refresh, rollups_refresh
 from tickets.search import search_document_refresh
 
 CHANNEL_REFUSED = "channel_refused"
@@ -216,6 +217,7 @@ def ticket_open(
         _alert_once(ticket, SlaAlert.Kind.PAGED)
     notifications.notify_new_ticket(ticket)
     search_document_refresh([ticket.pk])
+    rollups_refresh([ticket])
     return ticket
 
 
@@ -278,8 +280,9 @@ def comment_add(
         created_at=now,
     )
     _store_attachments(ticket, comment, files, author, public=public)
+    first_response = is_staff and public and ticket.first_response_at is None
     if is_staff and public:
-        if ticket.first_response_at is None:
+        if first_response:
             _record_first_response(ticket, comment, now)
         if ticket.status == Status.NEW:
             _set_status(ticket, Status.OPEN, actor=author, now=now)
@@ -296,6 +299,10 @@ def comment_add(
         notifications.notify_comment(comment)
     ticket.save()
     search_document_refresh([ticket.pk])
+    if first_response:
+        rollups_refresh([ticket])
+    if is_staff and public:
+        engineer_rollup_refresh(author.pk, now)
     return comment
 
 
@@ -308,6 +315,9 @@ def _pass_turn(ticket: Ticket, waiting_on: str, now: datetime.datetime) -> None:
 
 def _record_first_response(ticket: Ticket, comment: Comment, now: datetime.datetime) -> None:
     ticket.first_response_at = now
+    if ticket.sla_calendar:
+        elapsed = calendar_for(ticket.sla_calendar).elapsed(ticket.sla_clock_start or ticket.received_at, now)
+        ticket.first_response_minutes = max(0, int(elapsed.total_seconds() // 60))
     if ticket.first_response_due_at is None:
         _event(
             ticket,
@@ -411,6 +421,7 @@ def ticket_change_priority(*, ticket: Ticket, actor: User, priority: str, reason
         ticket.sla_cap_at = move.cap_at
         _rearm_at_risk(ticket, now)
     ticket.save()
+    rollups_refresh([ticket])
     verb = "raised" if sla.is_raise(old_priority, priority) else "lowered"
     message = f"Priority {verb} from {Priority(old_priority).label} to {Priority(priority).label}: {reason.strip()}"
     _event(
@@ -534,6 +545,7 @@ def sla_sweep(*, now: datetime.datetime | None = None, batch: int = 500) -> dict
             )
             .order_by("first_response_due_at")[:batch]
         )
+        breached = []
         for ticket in due:
             ticket.breached_at = ticket.first_response_due_at
             ticket.save(update_fields=["breached_at", "updated_at"])
@@ -545,6 +557,8 @@ def sla_sweep(*, now: datetime.datetime | None = None, batch: int = 500) -> dict
                 now=now,
             )
             counts["breached"] += _alert_once(ticket, SlaAlert.Kind.BREACHED)
+            breached.append(ticket)
+        rollups_refresh(breached)
     return counts
 
 

@@ -11,6 +11,7 @@ from portal import roles
 from portal.models import User
 from portal.refusals import Refusal
 from tickets.models import SOLVED_CLOSE_DAYS, Rating, SatisfactionRating, Status, Ticket, TicketEvent
+from tickets.reports.rollups import rollups_refresh
 from tickets.services import _event, _set_status, can_reply
 
 MAX_COMMENT = 2000
@@ -68,6 +69,7 @@ def satisfaction_rate(
         now=now,
         rating=rating,
     )
+    rollups_refresh([ticket])
     return answer
 
 

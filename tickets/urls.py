@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tickets import solved_views, views, workspace_views
+from tickets.reports import views as report_views
 
 app_name = "tickets"
 
@@ -10,7 +11,8 @@ urlpatterns = [
     path("new/targets/", views.target_preview, name="target_preview"),
     path("queue/", views.queue, name="queue"),
     path("queue/bulk/", workspace_views.queue_bulk, name="queue_bulk"),
-    path("reports/", views.reports, name="reports"),
+    path("reports/", report_views.reports, name="reports"),
+    path("attainment/", report_views.customer_attainment, name="attainment"),
     path("macros/", workspace_views.macro_list, name="macros"),
     path("macros/new/", workspace_views.macro_edit, name="macro_new"),
     path("macros/<int:pk>/", workspace_views.macro_edit, name="macro_edit"),

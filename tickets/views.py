@@ -1,10 +1,8 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -15,7 +13,6 @@ from portal import roles
 from portal import services as portal_services
 from portal.decorators import staff_required
 from portal.refusals import Refusal, messages_of, refusal_to_form
-from portal.selectors import deflection_report
 from tickets import selectors, services, sla, workspace
 from tickets.forms import (
     KIND_HELP,
@@ -352,41 +349,3 @@ def staff_detail(request, pk: int):
                     messages.info(request, "Nothing to save: write a reply or change a field.")
                 return redirect("tickets:staff_detail", pk=ticket.pk)
     return render(request, "tickets/staff_detail.html", workspace_context(request, ticket, form), status=400)
-
-
-@staff_required
-def reports(request):
-    rows = selectors.attainment_report()
-    deflection = deflection_report()
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="first-response-attainment.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            [
-                "month",
-                "tier",
-                "priority",
-                "met",
-                "breached",
-                "waiting",
-                "attainment_percent",
-                "median_minutes_to_first_response",
-            ]
-        )
-        for row in rows:
-            writer.writerow(
-                [
-                    row["month"],
-                    row["tier"],
-                    row["priority"],
-                    row["met"],
-                    row["breached"],
-                    row["waiting"],
-                    "" if row["attainment"] is None else row["attainment"],
-                    "" if row["median_minutes"] is None else row["median_minutes"],
-                ]
-            )
-        return response
-    context = {"rows": rows, "deflection": deflection, "satisfaction": selectors.satisfaction_report()}
-    return render(request, "tickets/reports.html", context)

@@ -33,6 +33,7 @@ from tickets.models import (
     TicketPresence,
     WaitingOn,
 )
+from tickets.reports.rollups import rollups_refresh
 from tickets.search import search_document_refresh
 from tickets.services import (
     _event,
@@ -268,6 +269,7 @@ def ticket_merge(*, duplicate: Ticket, into: Ticket, actor: User, now: datetime.
         duplicate=duplicate.pk,
     )
     search_document_refresh([duplicate.pk, into.pk])
+    rollups_refresh([duplicate, into])
     return into
 
 

@@ -304,6 +304,9 @@ def test_reports_page_and_csv(client, enterprise, support_engineer):
             "waiting": 0,
             "attainment": 50.0,
             "median_minutes": 7 * 60.0,
+            "tier_label": "Enterprise",
+            "priority_label": "High",
+            "median_text": "7 business hours",
         }
     ]  # 1 h and 13 business hours
     csv_text = client.get(reverse("tickets:reports"), {"format": "csv"}).content.decode()
