@@ -18,6 +18,7 @@ from hours.selectors import hours_summary
 from portal import health, roles, selectors, services
 from portal import manager_home as manager_selectors
 from portal.adapters import AccountAdapter
+from portal.context_processors import coverage_remember
 from portal.decorators import role_required, staff_required
 from portal.forms import ArticleForm, InvitationForm, ProfileForm, RoleForm, VoteForm
 from portal.models import Article, Category, Invitation, Membership, Organization
@@ -58,6 +59,7 @@ def home(request):
             {"organization": None, "counts": counts, "next_up": queue[:8], "recent_articles": recent},
         )
     entitlements = entitlements_for(organization)
+    coverage_remember(request, entitlements)
     tickets = ticket_selectors.with_clock(ticket_selectors.customer_tickets(request.user, status="open")[:10])
     return render(
         request,

@@ -43,6 +43,7 @@ __all__ = [
     "Calendar",
     "ClosedDay",
     "WallClockCalendar",
+    "us_federal_holiday_names",
     "us_federal_holidays",
 ]
 
@@ -105,6 +106,12 @@ def us_federal_holidays(years: int | Iterable[int]) -> set[datetime.date]:
     # on Friday 2021-12-31, which comes with year 2021, not 2022.
     wanted = [years] if isinstance(years, int) else list(years)
     return set(holidays_package.country_holidays("US", years=wanted, observed=True))
+
+
+def us_federal_holiday_names(years: int | Iterable[int]) -> dict[datetime.date, str]:
+    """The US federal holidays of `years` by day, with their names ('Thanksgiving Day', '... (observed)')."""
+    wanted = [years] if isinstance(years, int) else list(years)
+    return dict(holidays_package.country_holidays("US", years=wanted, observed=True))
 
 
 def _aware(value: object, name: str) -> datetime.datetime:

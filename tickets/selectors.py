@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from portal import clock, roles
 from portal.models import User
+from tickets import sla
 from tickets.calendars import calendar_for, closure_changes
 from tickets.models import OPEN_STATUSES, Comment, Rating, SatisfactionRating, SlaState, Status, Ticket, WaitingOn
 from tickets.search import ticket_search
@@ -159,11 +160,13 @@ def with_clock(tickets, *, now: datetime.datetime | None = None) -> list[Ticket]
     for ticket in tickets:
         ticket.state = ticket.sla_state(now=now)
         ticket.time_left = ticket.share_left = None
+        ticket.time_left_text = ""
         if ticket.state in (SlaState.RUNNING, SlaState.AT_RISK):
             calendar = calendar_for(ticket.sla_calendar, changes)
             ticket.time_left = calendar.elapsed(now, ticket.first_response_due_at)
             target = calendar.elapsed(ticket.sla_clock_start or ticket.received_at, ticket.first_response_due_at)
             ticket.share_left = ticket.time_left / target if target else 0.0
+            ticket.time_left_text = sla.time_left(ticket.time_left, ticket.sla_calendar)
         ticket.urgency = urgency_class(ticket.state, ticket.share_left)
         ticket.waited = now - ticket.waiting_since if ticket.is_open and ticket.waiting_since else None
         result.append(ticket)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import solved_views, views, workspace_views
+from tickets import calendar_views, solved_views, views, workspace_views
 from tickets.reports import views as report_views
 
 app_name = "tickets"
@@ -13,6 +13,8 @@ urlpatterns = [
     path("queue/bulk/", workspace_views.queue_bulk, name="queue_bulk"),
     path("reports/", report_views.reports, name="reports"),
     path("attainment/", report_views.customer_attainment, name="attainment"),
+    path("calendar/", calendar_views.support_calendar, name="calendar"),
+    path("calendar/<int:pk>/withdraw/", calendar_views.closure_remove, name="closure_remove"),
     path("macros/", workspace_views.macro_list, name="macros"),
     path("macros/new/", workspace_views.macro_edit, name="macro_new"),
     path("macros/<int:pk>/", workspace_views.macro_edit, name="macro_edit"),

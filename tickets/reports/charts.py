@@ -7,6 +7,7 @@ import datetime
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from tickets import sla
 from tickets.reports import figures
 from tickets.reports.figures import ReportFilter, percent, split_values
 
@@ -297,16 +298,8 @@ def engineer_chart(report: ReportFilter) -> Chart:
 
 
 def minutes_text(minutes: float, calendar: str) -> str:
-    """'7 business hours 30 min' or '2 h 5 min' (wall clock): a duration in the terms of its calendar."""
-    whole = int(round(minutes))
-    hours, rest = divmod(whole, 60)
-    unit = "business hour" if calendar == "business" else "hour"
-    parts = []
-    if hours:
-        parts.append(f"{hours} {unit}{'s' if hours != 1 else ''}")
-    if rest or not hours:
-        parts.append(f"{rest} min" if hours else f"{rest} {'business ' if calendar == 'business' else ''}min")
-    return " ".join(parts)
+    """A median in the terms of its calendar (tickets.sla.wording says how)."""
+    return sla.duration_in(minutes, calendar)
 
 
 def report_charts(report: ReportFilter, *, counts: list[dict] | None = None) -> list[Chart]:

@@ -31,7 +31,7 @@ from tickets.sla.moves import (
     merged_deadline,
     priority_move,
 )
-from tickets.sla.wording import acknowledgement, deadline_sentence, explain
+from tickets.sla.wording import acknowledgement, deadline_sentence, duration_in, explain, time_left
 
 __all__ = [
     "Candidate",
@@ -45,6 +45,7 @@ __all__ = [
     "deadline_from_candidates",
     "deadline_of",
     "deadline_sentence",
+    "duration_in",
     "escalation_refusal",
     "explain",
     "intake_priority",
@@ -56,4 +57,5 @@ __all__ = [
     "priority_move",
     "resolve_deadline",
     "target_rules",
+    "time_left",
 ]

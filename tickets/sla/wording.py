@@ -48,3 +48,26 @@ def _hours(delta: datetime.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     hours, rest = divmod(minutes, 60)
     return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+
+
+def duration_in(minutes: float, calendar: str) -> str:
+    """A span of a target's own calendar in its own terms: business time as business time ('8 business hours',
+    '7 business hours 30 min', '45 business minutes'), wall-clock time as wall-clock time ('2 h 05 min', '1 d 3 h')."""
+    whole = max(0, int(round(minutes)))
+    hours, rest = divmod(whole, 60)
+    if calendar == CalendarKind.BUSINESS:
+        if not hours:
+            return f"{rest} business minute{'s' if rest != 1 else ''}"
+        text = f"{hours} business hour{'s' if hours != 1 else ''}"
+        return f"{text} {rest} min" if rest else text
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+    return f"{rest} min"
+
+
+def time_left(delta: datetime.timedelta, calendar: str) -> str:
+    """'8 business hours left' or '2 h 05 min left': what remains of a running target, in its calendar's terms."""
+    return f"{duration_in(delta.total_seconds() / 60, calendar)} left"
