@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our own static files (the CSP allows no CDN)
     "django_filters",
     "django_htmx",
     "simple_history",
@@ -259,6 +260,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tickets, contracts and Solution Architect hours of the support portal.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "TargetSourceEnum": "contracts.models.TargetSource",

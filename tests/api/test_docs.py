@@ -1,0 +1,28 @@
+"""The API documentation is served from the portal's own static files, under the strict content security policy."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_swagger_ui_loads_only_our_own_files_and_no_inline_script(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in sources
+    assert "<style" not in page and not re.search(r"<script>(?!</script>)", page)
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    script = client.get("/api/docs/", {"script": ""})
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in script.content.decode()
+
+
+def test_redoc_is_served_from_our_own_files(client):
+    page = client.get("/api/redoc/").content.decode()
+    assert '<script src="/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"></script>' in page
+    assert "fonts.googleapis" not in page and "<style" not in page
