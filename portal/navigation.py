@@ -29,7 +29,6 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Contract", "contracts:my_contract", roles.is_customer),
     NavItem("Hours", "hours:statement", roles.is_customer_admin),
     NavItem("Members", "portal:members", roles.is_customer_admin),
-    NavItem("Response times", "tickets:attainment", roles.is_customer_admin),
     NavItem("Reports", "tickets:reports", roles.is_support_staff),
     NavItem("Knowledge base", "portal:kb", lambda u: True),
 ]

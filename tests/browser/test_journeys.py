@@ -102,7 +102,9 @@ def test_customer_reads_an_article_opens_a_ticket_sees_its_deadline_and_replies(
     assert _datetime_attr(deadline.locator("time")) == due
     expect(deadline).to_contain_text(f"{_pt(due):%a %d %b %Y, %H:%M}")
     expect(deadline).to_contain_text("business hours")
-    expect(row.locator("td").nth(6)).to_contain_text(re.compile(r"\d+ (business (hours?|minutes?)( \d+ min)?|min|h( \d\d min)?|d( \d+ h)?) left"))
+    expect(row.locator("td").nth(6)).to_contain_text(
+        re.compile(r"\d+ (business (hours?|minutes?)( \d+ min)?|min|h( \d\d min)?|d( \d+ h)?) left")
+    )
 
     # She adds a detail; her own message does not stop the clock.
     row.get_by_role("link", name=SUBJECT).click()

@@ -145,7 +145,8 @@ def blank(value):
 
 
 def month_label(month: datetime.date) -> str:
-    return month.strftime("%b %Y")
+    """'Dec 25': short enough for twelve months side by side (the table view spells them out)."""
+    return month.strftime("%b %y")
 
 
 def months_between(start: datetime.date, end: datetime.date) -> list[datetime.date]:
