@@ -53,7 +53,7 @@ def test_an_admin_sees_their_quarters_priorities_medians_and_missed_deadlines(
     assert (q4["label"], q4["met"], q4["breached"], q4["attainment"]) == ("Q4 2026", 1, 1, 50.0)
     assert q4["median_text"] == "7 business hours"  # 1 h and 13 business hours
     assert [(p["label"], p["attainment"]) for p in q4["priorities"]] == [("High", 50.0)]
-    assert (q3["label"], q3["met"], q3["median_text"]) == ("Q3 2026", 1, "30 business min")
+    assert (q3["label"], q3["met"], q3["median_text"]) == ("Q3 2026", 1, "30 business minutes")
     page = response.content.decode()
     assert "Orders missing" in page and "Sync stopped" not in page  # only the missed one is listed
     assert "Other org secret" not in page

@@ -71,7 +71,7 @@ def test_figures_match_the_hand_computed_ones(client, fixture_tickets, support_e
     assert (urgent["met"], urgent["attainment"], urgent["median_text"]) == (1, 100.0, "30 min")
     normal = rows[("2026-11", "standard", "normal")]
     assert (normal["met"], normal["breached"], normal["attainment"], normal["median_minutes"]) == (0, 1, 0.0, None)
-    assert rows[("2026-10", "enterprise", "normal")]["median_text"] == "30 business min"
+    assert rows[("2026-10", "enterprise", "normal")]["median_text"] == "30 business minutes"
     charts_by_slug = {chart.slug: chart for chart in response.context["charts"]}
     assert charts_by_slug["attainment-by-tier"].rows == [
         ["2026-10", "Enterprise", 1, 1, 0, 100.0],

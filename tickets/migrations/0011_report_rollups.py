@@ -199,6 +199,11 @@ class Migration(migrations.Migration):
                 "indexes": [
                     models.Index(fields=["day"], name="response_rollup_day"),
                     models.Index(fields=["organization", "day"], name="response_rollup_org_day"),
+                    models.Index(
+                        fields=["month", "tier", "priority", "calendar", "minutes"],
+                        include=["day", "tickets"],
+                        name="response_rollup_median",
+                    ),
                 ],
             },
         ),
