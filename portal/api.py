@@ -120,7 +120,9 @@ class ArticleFilter(django_filters.FilterSet):
         return queryset.with_tag(value)
 
     def filter_search(self, queryset, name, value):
-        return selectors.article_search(user=self.request.user, query=value).filter(pk__in=queryset.values("pk"))
+        return selectors.article_search(user=self.request.user, query=value, every_word=True).filter(
+            pk__in=queryset.values("pk")
+        )
 
 
 class ArticleViewSet(

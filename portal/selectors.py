@@ -3,7 +3,7 @@
 import re
 from datetime import datetime, timedelta
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -44,12 +44,14 @@ def search_terms(query: str) -> list[str]:
     return terms[:MAX_SEARCH_TERMS]
 
 
-def article_search(*, user: User, query: str, limit: int | None = None) -> QuerySet[Article]:
-    """Returns the articles `user` may read that match `query`, best match first (each with a `rank`).
+def article_search(*, user: User, query: str, limit: int | None = None, every_word: bool = False) -> QuerySet[Article]:
+    """Returns the articles `user` may read that match `query`: title matches first, then best match (each with a
+    `rank` and `title_hit`).
 
-    Any word may match (so a ticket's whole subject finds related articles); the more words an
-    article matches, and the more of them in its title, the higher it ranks. PostgreSQL ranks with
-    full-text search on the same expression as the GIN index; SQLite counts plain substring matches.
+    With `every_word` (the knowledge base's own search) an article must hold every word of the query; without it
+    any word may match (so a ticket's whole subject finds related articles), and the more words an article
+    matches, and the more of them in its title, the higher it ranks. PostgreSQL ranks with full-text search on
+    the same expression as the GIN index; SQLite counts plain substring matches.
     """
     terms = search_terms(query)
     articles = Article.objects.visible_to(user).select_related("category")
@@ -57,22 +59,33 @@ def article_search(*, user: User, query: str, limit: int | None = None) -> Query
         return articles.none()
     if connection.vendor == "postgresql":
         # Every word may also be the start of a longer one, so a half-typed subject already finds articles.
-        search_query = SearchQuery(" | ".join(f"{term}:*" for term in terms), config=SEARCH_CONFIG, search_type="raw")
+        joiner = " & " if every_word else " | "
+        search_query = SearchQuery(joiner.join(f"{term}:*" for term in terms), config=SEARCH_CONFIG, search_type="raw")
         vector = article_search_vector()
         articles = (
-            articles.annotate(search=vector)
+            articles.annotate(search=vector, title_search=SearchVector("title", config=SEARCH_CONFIG))
             .filter(search=search_query)
-            .annotate(rank=SearchRank(vector, search_query))
-            .order_by("-rank", "-updated_at", "pk")
+            .annotate(
+                rank=SearchRank(vector, search_query),
+                title_hit=Case(When(title_search=search_query, then=Value(1)), default=Value(0)),
+            )
+            .order_by("-title_hit", "-rank", "-updated_at", "pk")
         )
     else:
-        matches = Q()
+        matches = Q() if every_word else Q(pk__in=[])
+        in_title = Q() if every_word else Q(pk__in=[])
         score = Value(0, output_field=IntegerField())
         for term in terms:
-            matches |= Q(title__icontains=term) | Q(tags__icontains=term) | Q(body_markdown__icontains=term)
+            found = Q(title__icontains=term) | Q(tags__icontains=term) | Q(body_markdown__icontains=term)
+            matches = (matches & found) if every_word else (matches | found)
+            in_title = (in_title & Q(title__icontains=term)) if every_word else (in_title | Q(title__icontains=term))
             for field, weight in (("title", 4), ("tags", 2), ("body_markdown", 1)):
                 score += Case(When(**{f"{field}__icontains": term}, then=Value(weight)), default=Value(0))
-        articles = articles.filter(matches).annotate(rank=score).order_by("-rank", "-updated_at", "pk")
+        articles = (
+            articles.filter(matches)
+            .annotate(rank=score, title_hit=Case(When(in_title, then=Value(1)), default=Value(0)))
+            .order_by("-title_hit", "-rank", "-updated_at", "pk")
+        )
     return articles[:limit] if limit else articles
 
 

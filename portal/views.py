@@ -112,10 +112,10 @@ def kb(request):
         "categories": selectors.category_list(user=request.user),
     }
     if query:
-        results = selectors.article_search(user=request.user, query=query)
+        results = selectors.article_search(user=request.user, query=query, every_word=True)
         if category is not None:
             results = results.filter(category=category)
-        context.update(mode="search", results=list(results[:50]))
+        context.update(mode="search", results=list(results[:50]), terms=selectors.search_terms(query))
     elif category is not None or tag:
         results = selectors.article_list(user=request.user, category=category, tag=tag)
         context.update(mode="list", results=list(results))

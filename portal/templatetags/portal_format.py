@@ -1,8 +1,11 @@
 """Display helpers: minutes as hours, and moments in the one format people read (portal.clock)."""
 
+import re
 from decimal import Decimal
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from portal import clock
 
@@ -84,3 +87,13 @@ def with_param(context, name: str, value) -> str:
 def quote_status(quote, today) -> str:
     """A quote's status as of `today` (a sent quote past its validity reads as expired)."""
     return quote.status_on(today)
+
+
+@register.filter
+def highlight(text, terms) -> str:
+    """`text` escaped, with each word that starts with one of `terms` in <mark> (the knowledge base's results)."""
+    text = escape(text or "")
+    if not terms:
+        return mark_safe(text)  # noqa: S308 - escaped above
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(escape(t)) for t in terms) + r")\w*", re.IGNORECASE)
+    return mark_safe(pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", text))  # noqa: S308 - escaped above
