@@ -39,6 +39,15 @@ def healthz(request):
     )
 
 
+COUNT_LABELS = {
+    "open": "Open",
+    "at_risk": "At risk",
+    "breached": "Breached",
+    "unassigned": "Unassigned",
+    "mine": "Mine",
+}
+
+
 @login_required
 def home(request):
     """The page after sign-in: a customer's dashboard, or the workspace summary for staff."""
@@ -56,7 +65,13 @@ def home(request):
         return render(
             request,
             "portal/home.html",
-            {"organization": None, "counts": counts, "next_up": queue[:8], "recent_articles": recent},
+            {
+                "organization": None,
+                "counts": counts,
+                "count_cards": [(COUNT_LABELS[name], value) for name, value in counts.items()],
+                "next_up": queue[:8],
+                "recent_articles": recent,
+            },
         )
     entitlements = entitlements_for(organization)
     coverage_remember(request, entitlements)

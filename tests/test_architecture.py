@@ -68,6 +68,8 @@ def test_every_customer_reachable_model_answers_visible_to():
         "tickets.Attachment",
         "tickets.TicketEvent",
         "tickets.SatisfactionRating",
+        "tickets.ReportRollup",
+        "tickets.ResponseRollup",
         "contracts.Contract",
         "contracts.Engagement",
         "portal.Membership",

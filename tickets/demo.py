@@ -103,6 +103,13 @@ def seed_macros(agent: User) -> None:
             macros.macro_save(actor=agent, title=title, body=body, set_status=status, add_tags=tags)
 
 
+def _description(subject: str, kind: str) -> str:
+    """What the demo customer wrote: a question asks, a problem report says what was seen."""
+    if kind == "question":
+        return f"{subject}\n\nI could not find it in the help articles."
+    return f"{subject.rstrip('.?!')}.\n\nSeen since this morning on our production account; details in the thread."
+
+
 def seed(*, today, out) -> None:
     seed_macros(User.objects.get(email="agent@demo.test"))
     if Ticket.objects.exists():
@@ -119,7 +126,7 @@ def seed(*, today, out) -> None:
             subject=subject,
             kind=kind,
             priority=priority,
-            description=f"{subject}.\n\nSeen since this morning on our production account; details in the thread.",
+            description=_description(subject, kind),
             now=received,
         )
         if outcome == "answered":  # answered; now it waits on the customer

@@ -199,7 +199,7 @@ def ticket_open(
         TicketEvent.Kind.CREATED,
         f"Received via {ticket.get_channel_display()}"
         + (f", raised by {raised_by} for {ticket.requester_name()}" if raised_by else "")
-        + f"; {due_text}.",
+        + f"; {due_text.rstrip('.')}.",
         actor=raised_by or requester,
         now=now,
         due=ticket.first_response_due_at and ticket.first_response_due_at.isoformat(),

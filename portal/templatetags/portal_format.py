@@ -97,3 +97,10 @@ def highlight(text, terms) -> str:
         return mark_safe(text)  # noqa: S308 - escaped above
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(escape(t)) for t in terms) + r")\w*", re.IGNORECASE)
     return mark_safe(pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", text))  # noqa: S308 - escaped above
+
+
+@register.filter
+def sentence(text) -> str:
+    """`text` ending in one full stop: 'No target applies' and 'No target applies.' both read 'No target applies.'"""
+    text = str(text or "").rstrip()
+    return text if not text or text[-1] in ".?!" else f"{text}."

@@ -22,6 +22,9 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT = {"width": 1280, "height": 900}
+# Addresses the accessibility check does not open again: the Django admin (not ours), sign-out, downloads, and
+# links that act when opened (a satisfaction link records the rating).
+AXE_SKIPPED = ("/admin/", "/accounts/logout", "csv", "/attachments/", "/satisfaction/", "/api/v1/", "/api/schema")
 
 
 def _in_ci() -> bool:
@@ -97,12 +100,49 @@ class Portal:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def new_page(self):
-        context = self.browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="America/Los_Angeles")
+    def new_page(self, viewport=None):
+        context = self.browser.new_context(
+            viewport=viewport or VIEWPORT, locale="en-US", timezone_id="America/Los_Angeles"
+        )
         context.set_default_timeout(10_000)
         page = context.new_page()
-        self.pages.append(page)
+        self.track(page)
         return page
+
+    def track(self, page) -> None:
+        """Keeps the page for screenshots on failure, and every address it shows for the accessibility check."""
+        self.pages.append(page)
+        self.visited = getattr(self, "visited", [])
+
+        def shown(frame, page=page):
+            if frame == page.main_frame and frame.url.startswith(self.base_url):
+                self.visited.append((page.context, frame.url))
+
+        page.on("framenavigated", shown)
+
+    def accessibility_problems(self) -> list[str]:
+        """axe-core on every page the journey showed (each address once, with the cookies of the person who saw
+        it): the serious and critical violations, as 'rule (impact) at path: what'."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        axe, problems, seen = Axe(), [], set()
+        for context, url in getattr(self, "visited", []):
+            path = url[len(self.base_url) :]
+            if (context, path) in seen or any(part in path for part in AXE_SKIPPED):
+                continue
+            seen.add((context, path))
+            page = context.new_page()
+            try:
+                response = page.goto(url)
+                if response is None or "text/html" not in (response.headers.get("content-type") or ""):
+                    continue
+                for violation in axe.run(page).response.get("violations", []):
+                    if violation.get("impact") in ("serious", "critical"):
+                        targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+                        problems.append(f"{violation['id']} ({violation['impact']}) at {path}: {targets}")
+            finally:
+                page.close()
+        return problems
 
     def sign_in(self, email: str, password: str | None = None, *, page=None):
         """Signs in through the sign-in page (demo password by default); returns the page, wherever it lands next."""
@@ -138,4 +178,8 @@ def portal(request, live_server, demo, browser):
         for number, page in enumerate(portal.pages, start=1):
             if not page.is_closed():
                 portal.screenshot(page, f"{request.node.name}-failed-{number}")
+        portal.close()
+        return
+    problems = portal.accessibility_problems()
     portal.close()
+    assert not problems, "axe-core found serious or critical violations:\n" + "\n".join(problems)

@@ -13,11 +13,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _page(portal, viewport):
-    context = portal.browser.new_context(viewport=viewport, locale="en-US", timezone_id="America/Los_Angeles")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    portal.pages.append(page)
-    return page
+    return portal.new_page(viewport)
 
 
 def _no_sideways_scroll(page) -> bool:
@@ -73,3 +69,19 @@ def test_the_api_documentation_shows_the_operations(portal):
     expect(page.locator("#swagger-ui")).to_contain_text("/api/v1/tickets/")
     assert not [e for e in errors if "Content Security Policy" in e], errors
     portal.screenshot(page, "api-docs-1366")
+
+
+def test_the_queue_and_the_ticket_list_read_on_a_phone(portal):
+    staff = portal.sign_in("agent@demo.test", page=_page(portal, PHONE))
+    staff.goto(portal.url("/tickets/queue/"))
+    first = staff.get_by_test_id("queue").locator("tbody tr").first
+    expect(first.locator("[data-col=deadline]")).to_have_attribute("data-label", "Deadline")
+    assert _no_sideways_scroll(staff)
+    portal.screenshot(staff, "queue-390")
+    customer = portal.sign_in("alice@acme.test", page=_page(portal, PHONE))
+    customer.goto(portal.url("/tickets/"))
+    expect(customer.get_by_test_id("ticket-list").locator("tbody tr").first.locator("td").first).to_have_attribute(
+        "data-label", "#"
+    )
+    assert _no_sideways_scroll(customer)
+    portal.screenshot(customer, "ticket-list-390")

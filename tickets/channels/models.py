@@ -4,6 +4,21 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+# What staff read for each reason a message was set aside (the codes stay in the data and the API).
+REASON_LABELS = {
+    "malformed": "Unreadable message",
+    "loop": "Mail loop",
+    "automatic": "Automatic message",
+    "no_sender": "No sender address",
+    "not_allowed": "Sender may not write to this ticket",
+    "unknown_sender": "Unknown sender",
+    "staff_new": "Staff wrote without naming a ticket",
+    "no_organization": "Sender has no organization",
+    "processing_error": "Processing failed",
+    "rejected": "Reply refused by the ticket",
+    "channel_refused": "Email is not in the customer's contract",
+}
+
 
 class InboundEmail(models.Model):
     """One message as it arrived (raw bytes, kept for good), and what became of it."""
@@ -73,6 +88,11 @@ class InboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} ({self.get_status_display()})"
+
+    @property
+    def reason_label(self) -> str:
+        """The reason code in words (an unknown code is shown as it is, never hidden)."""
+        return REASON_LABELS.get(self.reason_code, self.reason_code.replace("_", " ").capitalize())
 
     @property
     def raw_bytes(self) -> bytes:

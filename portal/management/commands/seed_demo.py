@@ -1,8 +1,10 @@
 from importlib import import_module
 
 from django.conf import settings
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from portal.demo import DEMO_PASSWORD
@@ -27,12 +29,19 @@ class Command(BaseCommand):
             raise CommandError("seed_demo refuses to run in production mode (DJANGO_ENV=production).")
         today = timezone.localdate(timezone=timezone.get_default_timezone())
         accounts = []
-        with transaction.atomic():
-            for dotted in SEEDERS:
-                module_name, func_name = dotted.rsplit(".", 1)
-                rows = getattr(import_module(module_name), func_name)(today=today, out=self.stdout)
-                if dotted == "portal.demo.seed_accounts":
-                    accounts = rows
+        # The demo's notifications are sent to memory, not printed: `make run` ends with the accounts, not with
+        # a thousand lines of demo email.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            with transaction.atomic():
+                for dotted in SEEDERS:
+                    module_name, func_name = dotted.rsplit(".", 1)
+                    rows = getattr(import_module(module_name), func_name)(today=today, out=self.stdout)
+                    if dotted == "portal.demo.seed_accounts":
+                        accounts = rows
+            sent = len(mail.outbox)
+        if sent:
+            self.stdout.write(f"{sent} demo notification email{'s' if sent != 1 else ''} sent quietly (not shown).")
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Every account's password: " + DEMO_PASSWORD))
         width = max(len(email) for email, _, _ in accounts)
         for email, role, org in accounts:
