@@ -132,3 +132,18 @@ def test_a_bad_calendar_change_is_refused_with_a_reason(client, admin_user, time
     assert "Choose today or a day to come: the past is not changed." in page
     assert "This field is required." in page
     assert not ClosureDay.objects.exists()
+
+
+def test_the_calendar_page_keeps_its_query_count_as_closure_days_grow(
+    client, standard, admin_user, time_machine, django_assert_max_num_queries
+):
+    time_machine.move_to(pt(2026, 11, 27, 12, 0), tick=False)
+    ClosureDay.objects.create(date=dt.date(2026, 12, 24), reason="Christmas Eve")
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("tickets:calendar"))
+    for day in range(1, 20):
+        ClosureDay.objects.create(date=dt.date(2027, 2, day), reason=f"Inventory week {day}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("tickets:calendar")).content.decode()
+    assert "Inventory week 19" in page
