@@ -109,6 +109,13 @@ class Portal:
         self.track(page)
         return page
 
+    def menu(self, page):
+        """The main navigation, opened first when it is folded behind the menu button (staff with many entries)."""
+        toggle = page.get_by_role("button", name="Toggle navigation")
+        if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+            toggle.click()
+        return page.get_by_role("navigation", name="Main navigation")
+
     def track(self, page) -> None:
         """Keeps the page for screenshots on failure, and every address it shows for the accessibility check."""
         self.pages.append(page)

@@ -227,7 +227,7 @@ def test_solution_architect_logs_hours_the_customer_sees_the_balance_and_a_forei
     assert ticket.kind == "configuration_request"
 
     page = portal.sign_in("sa@demo.test")
-    page.get_by_role("link", name="Queue", exact=True).click()
+    portal.menu(page).get_by_role("link", name="Queue", exact=True).click()
     page.get_by_label("Organization").select_option(label="Globex Retail")
     page.get_by_label("Kind").select_option(label="Configuration request")
     page.get_by_role("button", name="Apply filters").click()
