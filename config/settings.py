@@ -45,7 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our own static files (the CSP allows no CDN)
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files (the CSP allows no CDN)
     "django_filters",
     "django_htmx",
     "simple_history",
@@ -264,7 +264,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "TargetSourceEnum": "contracts.models.TargetSource",
