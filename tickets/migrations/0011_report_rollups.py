@@ -28,7 +28,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("portal", "0005_outbox"),
-        ("tickets", "0009_queue_and_workspace_backfill"),
+        ("tickets", "0010_sender_verified_and_event_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
