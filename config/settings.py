@@ -223,6 +223,7 @@ else:
 # Every periodic job, in one place.
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": crontab(minute="*")},
+    "queue-tally-fold": {"task": "tickets.tasks.queue_tally_fold", "schedule": crontab(minute="*")},
     "solved-tickets-close": {"task": "tickets.tasks.solved_tickets_close", "schedule": crontab(minute="*/15")},
     "hours-usage-notices": {"task": "hours.tasks.usage_notices_sweep", "schedule": crontab(minute="*/15")},
     "outbox-flush": {"task": "portal.tasks.outbox_flush", "schedule": crontab(minute="*")},

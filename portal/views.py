@@ -39,13 +39,7 @@ def healthz(request):
     )
 
 
-COUNT_LABELS = {
-    "open": "Open",
-    "at_risk": "At risk",
-    "breached": "Breached",
-    "unassigned": "Unassigned",
-    "mine": "Mine",
-}
+DASHBOARD_TICKETS = 10
 
 
 @login_required
@@ -54,34 +48,29 @@ def home(request):
     organization = request.user.organization
     recent = Article.objects.visible_to(request.user).select_related("category").order_by("-updated_at")[:5]
     if roles.is_support_staff(request.user) or organization is None:
-        queue = ticket_selectors.with_clock(ticket_selectors.ticket_queue(user=request.user)[:200])
-        counts = {
-            "open": len(queue),
-            "at_risk": sum(1 for t in queue if t.state == "at_risk"),
-            "breached": sum(1 for t in queue if t.state == "breached"),
-            "unassigned": sum(1 for t in queue if t.assignee_id is None),
-            "mine": sum(1 for t in queue if t.assignee_id == request.user.pk),
-        }
+        counts = ticket_selectors.queue_counts(user=request.user)
+        next_up = ticket_selectors.with_clock(ticket_selectors.ticket_queue(user=request.user)[:8])
         return render(
             request,
             "portal/home.html",
             {
                 "organization": None,
-                "counts": counts,
-                "count_cards": [(COUNT_LABELS[name], value) for name, value in counts.items()],
-                "next_up": queue[:8],
+                "counts": ticket_selectors.home_counts(counts),
+                "next_up": next_up,
                 "recent_articles": recent,
             },
         )
     entitlements = entitlements_for(organization)
     coverage_remember(request, entitlements)
-    tickets = ticket_selectors.with_clock(ticket_selectors.customer_tickets(request.user, status="open")[:10])
+    open_tickets = ticket_selectors.customer_tickets(request.user, status="open")
+    tickets = ticket_selectors.with_clock(open_tickets[:DASHBOARD_TICKETS])
     return render(
         request,
         "portal/home.html",
         {
             "organization": organization,
             "open_tickets": tickets,
+            "open_count": open_tickets.count(),
             "hours_summary": hours_summary(organization),
             "recent_articles": recent,
             **entitlement_summary(entitlements),

@@ -7,6 +7,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from config.api import visible_organizations
+from config.pagination import KeysetPagination
 from contracts.models import Priority, TargetSource
 from portal import roles
 from portal.models import Organization, User
@@ -257,6 +258,7 @@ class TicketViewSet(
     """Tickets visible to the caller. Customers open tickets (channel `api`); staff update them."""
 
     serializer_class = TicketSerializer
+    pagination_class = KeysetPagination  # a million tickets: no page counts them all, a deep page costs a first one
     http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_class = TicketFilter
 
@@ -377,7 +379,10 @@ class TicketViewSet(
     )
     @action(detail=False, methods=["get"], url_path="views", filterset_class=None, pagination_class=None)
     def views(self, request):
-        counts = selectors.view_counts(self.get_queryset(), user=request.user)
+        if roles.is_support_staff(request.user):
+            counts = selectors.queue_counts(user=request.user)
+        else:
+            counts = selectors.view_counts(self.get_queryset(), user=request.user)
         rows = [{"view": v.value, "label": v.label, "count": counts[v.value]} for v in selectors.QueueView]
         return Response(ViewCountSerializer(rows, many=True).data)
 

@@ -218,6 +218,33 @@ class Ticket(models.Model):
             # The queue's default order, read a page at a time.
             models.Index(fields=["queue_rank", "queue_at", "id"], name="ticket_queue_order", condition=_OPEN),
             models.Index(fields=["status", "solved_at"], name="ticket_solved", condition=Q(status="solved")),
+            # Deadlines still pending (open, unanswered, no breach recorded): the sweep's breaches, and the views
+            # that depend on the clock ("breaching within 2 hours", an overdue ticket the sweep has not marked yet).
+            models.Index(
+                fields=["first_response_due_at"],
+                name="ticket_deadline_pending",
+                condition=_OPEN
+                & Q(first_response_at__isnull=True, breached_at__isnull=True, first_response_due_at__isnull=False),
+            ),
+            # The queue's views and sorts, a page at a time, over open tickets only.
+            models.Index(
+                fields=["assignee", "queue_rank", "queue_at", "id"], name="ticket_open_assignee", condition=_OPEN
+            ),
+            models.Index(
+                fields=["waiting_on", "queue_rank", "queue_at", "id"], name="ticket_open_waiting_on", condition=_OPEN
+            ),
+            models.Index(
+                fields=["queue_rank", "queue_at", "id"],
+                name="ticket_open_escalated",
+                condition=_OPEN & Q(escalated_at__isnull=False),
+            ),
+            models.Index(
+                fields=["priority_rank", "queue_rank", "queue_at", "id"], name="ticket_open_priority", condition=_OPEN
+            ),
+            models.Index(fields=["updated_at", "id"], name="ticket_open_updated", condition=_OPEN),
+            models.Index(fields=["waiting_since", "id"], name="ticket_open_waiting", condition=_OPEN),
+            # A customer's tickets newest first (their list and the API's default order).
+            models.Index(fields=["organization", "received_at", "id"], name="ticket_org_received"),
             PostgresOnlyGinIndex(fields=["search_vector"], name="ticket_search_gin"),
         ]
 
@@ -511,6 +538,22 @@ class SatisfactionRating(models.Model):
     @property
     def is_good(self) -> bool:
         return self.rating == Rating.GOOD
+
+
+class QueueTally(models.Model):
+    """Open tickets counted under the keys of the queue's views: rows of +1/-1 that a database trigger writes in
+    the transaction of each change, summed on read and folded every minute (see tickets.tally)."""
+
+    organization_id = models.BigIntegerField()
+    assignee_id = models.BigIntegerField(null=True)
+    premium = models.BooleanField()
+    waiting_on = models.CharField(max_length=10, blank=True)
+    escalated = models.BooleanField()
+    breached = models.BooleanField(help_text="Unanswered, with a breach recorded.")
+    n = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.n:+d} open (organization {self.organization_id}, assignee {self.assignee_id})"
 
 
 class TicketPresence(models.Model):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from portal import clock, roles
 from portal.models import User
-from tickets import sla
+from tickets import sla, tally
 from tickets.calendars import calendar_for, closure_changes
 from tickets.models import OPEN_STATUSES, Comment, Rating, SatisfactionRating, SlaState, Status, Ticket, WaitingOn
 from tickets.search import ticket_search
@@ -68,6 +68,36 @@ def view_counts(tickets: QuerySet[Ticket], *, user, now: datetime.datetime | Non
     conditions = {view.value: view_condition(view, user=user, now=now) for view in QueueView}
     counts = {name: Count("pk", filter=q) for name, q in conditions.items()}
     return tickets.open().aggregate(all_open=Count("pk"), **counts)
+
+
+def queue_counts(*, user, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Staff's counts: how many open tickets there are and each view holds, exact at any size (tickets.tally)."""
+    return tally.staff_counts(user=user, now=now or timezone.now(), soon=BREACHING_SOON)
+
+
+HOME_COUNTS = (
+    ("all_open", "Open", ""),
+    ("breached", "Breached", QueueView.BREACHED),
+    ("breaching_soon", "Breaching within 2 hours", QueueView.BREACHING_SOON),
+    ("unassigned", "Unassigned", QueueView.UNASSIGNED),
+    ("mine", "Mine", QueueView.MINE),
+)
+
+
+def home_counts(counts: dict[str, int]) -> list[dict]:
+    """The staff home's figures, each with the queue view it opens."""
+    return [{"key": key, "label": label, "value": counts[key], "view": view} for key, label, view in HOME_COUNTS]
+
+
+# Filters that narrow the queue beyond a view: with any of them the page counts its own rows.
+NARROWING_FILTERS = ("status", "priority", "kind", "tier", "assignee", "organization", "tag", "q")
+
+
+def queue_total(filters: dict, counts: dict[str, int]) -> int | None:
+    """How many tickets `ticket_queue(filters)` lists, when `queue_counts` already says it (a view, or all open)."""
+    if any(filters.get(name) for name in NARROWING_FILTERS):
+        return None
+    return counts[filters.get("view") or "all_open"]
 
 
 # `?sort=`: each key's natural direction; a leading "-" reverses it. Ties always end on the queue's order.

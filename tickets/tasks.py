@@ -15,3 +15,10 @@ def solved_tickets_close() -> int:
     from tickets.solved import solved_tickets_close as close
 
     return close()
+
+
+@shared_task
+def queue_tally_fold() -> int:
+    from tickets.tally import tally_fold
+
+    return tally_fold()

@@ -125,9 +125,13 @@ def target_preview(request):
     )
 
 
-def paginate(request, rows):
-    """The page `?page=` names (the first for a missing or unreadable number, the last past the end)."""
-    page = Paginator(rows, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+def paginate(request, rows, *, count: int | None = None):
+    """The page `?page=` names (the first for a missing or unreadable number, the last past the end); `count`,
+    when the caller already knows how many rows there are, spares counting them again."""
+    paginator = Paginator(rows, selectors.PAGE_SIZE)
+    if count is not None:
+        paginator.count = count
+    page = paginator.get_page(request.GET.get("page"))
     page.elided_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     return page
 
@@ -232,8 +236,8 @@ def queue(request):
     valid = not form.is_bound or form.is_valid()
     filters = form.cleaned_data if form.is_bound and valid else {}
     tickets = selectors.ticket_queue(filters=filters, user=request.user) if valid else Ticket.objects.none()
-    page = paginate(request, tickets)
-    counts = selectors.view_counts(Ticket.objects.all(), user=request.user)
+    counts = selectors.queue_counts(user=request.user)
+    page = paginate(request, tickets, count=selectors.queue_total(filters, counts) if valid else 0)
     context = {
         "form": form,
         "page": page,
