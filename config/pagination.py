@@ -131,6 +131,7 @@ class KeysetPagination(BasePagination):
         position, backwards = self._decode(request.query_params.get(self.cursor_query_param), keys, queryset.model)
         walk = [key.reversed() for key in keys] if backwards else keys
         rows = queryset.order_by(*(key.order_by() for key in walk))
+        rows.query.standard_ordering = True  # `walk` already says the direction (a .reverse() is in the keys)
         if position is not None:
             rows = rows.filter(self._after(walk, position))
         found = list(rows[: self.page_size + 1])
