@@ -567,6 +567,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the main queries")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--only", default="", help="comma-separated words: measure only pages whose name has one")
+    parser.add_argument("--skip", default="", help="comma-separated words: leave out pages whose name has one")
     parser.add_argument("--no-sweep", action="store_true")
     options = parser.parse_args()
     url = os.environ.get("SCALE_DATABASE_URL", DEFAULT_URL)
@@ -616,6 +617,8 @@ def main() -> None:
         wanted = [w for w in options.only.split(",") if w]
         for name, path, user in pages(agent, admin, biggest):
             if wanted and not any(w in name for w in wanted):
+                continue
+            if any(w and w in name for w in options.skip.split(",")):
                 continue
             if path is None:
                 path = deep_api_path(user)

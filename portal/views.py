@@ -40,6 +40,7 @@ def healthz(request):
 
 
 DASHBOARD_TICKETS = 10
+SEARCH_RESULTS = 50  # the best matches shown; the heading says how many matched in all
 
 
 @login_required
@@ -119,7 +120,12 @@ def kb(request):
         results = selectors.article_search(user=request.user, query=query, every_word=True)
         if category is not None:
             results = results.filter(category=category)
-        context.update(mode="search", results=list(results[:50]), terms=selectors.search_terms(query))
+        context.update(
+            mode="search",
+            results=list(results[:SEARCH_RESULTS]),
+            results_total=results.count(),
+            terms=selectors.search_terms(query),
+        )
     elif category is not None or tag:
         results = selectors.article_list(user=request.user, category=category, tag=tag)
         context.update(mode="list", results=list(results))

@@ -223,3 +223,21 @@ def test_anonymous_is_sent_to_sign_in(client, world, held):
         response = getattr(client, method)(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_held_messages_page_with_their_total_none_cut(client, world):
+    """More held messages than a page: the badge says how many, and the pages hold each one once."""
+    organization = world["gina"].organization
+    for i in range(55):
+        SlackEvent.objects.create(
+            event_id=f"EvPAGE{i:04d}", channel="C0GLOBEX01", user="U0GINA0001", ts=f"1764201600.{i:06d}",
+            payload={"event": {"type": "message", "text": f"Hello {i}"}}, status=SlackEvent.Status.REFUSED,
+            reason="No Slack in the contract.", organization=organization,
+        )  # fmt: skip
+    client.force_login(world["staff"])
+    first = client.get(LIST)
+    assert 'data-testid="slack-count">55</span>' in first.content.decode()
+    assert "1–50 of 55" in first.content.decode()
+    second = client.get(LIST, {"slack_page": 2})
+    listed = [e.pk for e in first.context["slack_events"]] + [e.pk for e in second.context["slack_events"]]
+    assert sorted(listed) == sorted(SlackEvent.objects.values_list("pk", flat=True))

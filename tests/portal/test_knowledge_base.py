@@ -560,3 +560,12 @@ def test_highlighting_escapes_the_text_it_marks():
 
     assert highlight("<b>refunds</b> & more", ["refund"]) == "&lt;b&gt;<mark>refunds</mark>&lt;/b&gt; &amp; more"
     assert highlight("plain", []) == "plain"
+
+
+def test_the_search_page_says_when_it_shows_only_the_best_matches(client, write, bob):
+    for n in range(52):
+        write(f"Shopify tip {n}")
+    client.force_login(bob)
+    response = client.get(reverse("portal:kb"), {"q": "shopify"})
+    assert len(response.context["results"]) == 50
+    assert "The 50 best of 52 articles for “shopify”" in response.content.decode()

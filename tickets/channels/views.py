@@ -8,6 +8,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -126,18 +127,33 @@ def slack_events(request):
 # Staff pages -----------------------------------------------------------------------------------
 
 
+QUARANTINE_PAGE_SIZE = 50
+
+
 @staff_required
 def quarantine(request):
     stuck = Q(status=InboundEmail.Status.RECEIVED, received_at__lte=timezone.now() - STUCK_AFTER)
     emails = (
         InboundEmail.objects.filter(Q(status__in=InboundEmail.NEEDS_REVIEW) | stuck)
         .select_related("organization")
-        .defer("raw")[:200]
+        .defer("raw")
+        .order_by("-received_at", "-pk")
     )
-    slack_events_held = SlackEvent.objects.filter(
-        status__in=SlackEvent.NEEDS_REVIEW, reviewed_at__isnull=True
-    ).select_related("organization")[:200]
-    return render(request, "channels/quarantine.html", {"emails": emails, "slack_events": slack_events_held})
+    slack_events_held = (
+        SlackEvent.objects.filter(status__in=SlackEvent.NEEDS_REVIEW, reviewed_at__isnull=True)
+        .select_related("organization")
+        .order_by("-received_at", "-pk")
+    )
+    # Two lists, each paged on its own (`?page=`, `?slack_page=`), each with its total.
+    email_page = Paginator(emails, QUARANTINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    slack_page = Paginator(slack_events_held, QUARANTINE_PAGE_SIZE).get_page(request.GET.get("slack_page"))
+    context = {
+        "emails": email_page.object_list,
+        "email_page": email_page,
+        "slack_events": slack_page.object_list,
+        "slack_page": slack_page,
+    }
+    return render(request, "channels/quarantine.html", context)
 
 
 def _accept_initial(email: InboundEmail) -> dict:
