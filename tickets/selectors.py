@@ -328,7 +328,7 @@ def customer_context(ticket: Ticket, entitlements, *, now: datetime.datetime | N
         "hours": hours_summary(organization, today=clock.support_today(now)) if entitlements.allotment else None,
         "other_open": other_open[:10],
         "other_open_more": len(other_open) > 10,
-        "other_open_count": others.count(),
+        "other_open_count": tally.organization_open_count(organization.pk) - (1 if ticket.is_open else 0),
         "recent": list(recent.order_by("-received_at", "-pk")[:5]),
         "local_time": clock.when(now, tz=zone) if zone else "",
         "local_zone": getattr(requester, "time_zone", ""),

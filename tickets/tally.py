@@ -103,6 +103,13 @@ def staff_counts(*, user, now: datetime.datetime, soon: datetime.timedelta) -> d
     return totals
 
 
+def organization_open_count(organization_id: int) -> int:
+    """How many open tickets the organization has (its share of the tally)."""
+    if not tally_in_use():
+        return Ticket.objects.filter(organization_id=organization_id, status__in=OPEN_STATUSES).count()
+    return QueueTally.objects.filter(organization_id=organization_id).aggregate(n=Sum("n", default=0))["n"]
+
+
 def _tallied(user) -> dict[str, int]:
     return QueueTally.objects.aggregate(
         all_open=Sum("n", default=0),

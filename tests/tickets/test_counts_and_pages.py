@@ -168,3 +168,13 @@ def test_the_customer_dashboard_says_how_many_are_open(client, standard):
     page = client.get(reverse("portal:home")).content.decode()
     assert 'data-testid="open-count">12</span>' in page
     assert "The 10 most recent of 12 open tickets" in page
+
+
+def test_the_workspace_counts_the_organizations_other_open_tickets(client, many, support_engineer):
+    client.force_login(support_engineer)
+    for ticket in (many[0], next(t for t in many if Ticket.objects.get(pk=t.pk).status == Status.CLOSED)):
+        response = client.get(reverse("tickets:staff_detail", args=[ticket.pk]))
+        others = Ticket.objects.filter(
+            organization=ticket.organization, status__in=["new", "open", "pending_customer", "on_hold"]
+        )
+        assert response.context["customer"]["other_open_count"] == others.exclude(pk=ticket.pk).count() > 10
