@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contracts', '0004_change_requests_quotes_and_plans'),
         ('portal', '0005_outbox'),
-        ('tickets', '0009_queue_and_workspace_backfill'),
+        ('tickets', '0011_report_rollups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
