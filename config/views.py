@@ -2,6 +2,7 @@
 
 import logging
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -18,7 +19,14 @@ API_ERRORS = {
 }
 
 
+def _signed_out_if_unknown(request) -> None:
+    """A request refused before the authentication middleware ran (a NUL byte, too many files) has no user yet."""
+    if not hasattr(request, "user"):
+        request.user = AnonymousUser()
+
+
 def _api(request, status: int):
+    _signed_out_if_unknown(request)
     if request.path.startswith("/api/"):
         code, detail = API_ERRORS[status]
         return JsonResponse({"code": code, "detail": detail}, status=status)

@@ -46,3 +46,13 @@ def test_500_answers_even_when_the_layout_cannot_render(rf, monkeypatch):
     monkeypatch.setattr(views, "render", broken)
     response = views.server_error(request)
     assert response.status_code == 500 and "Something went wrong on our side" in response.content.decode()
+
+
+def test_a_request_refused_before_sign_in_is_known_gets_the_400_page(client):
+    """Too many files is refused while the request is read, before the session says who is asking."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    files = [SimpleUploadedFile(f"f{n}.txt", b"x") for n in range(25)]
+    response = client.post(reverse("portal:kb"), {"attachments": files})
+    assert response.status_code == 400
+    assert "<nav" in response.content.decode()
