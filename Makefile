@@ -1,11 +1,13 @@
-# Two commands matter: `make run` (the demo on SQLite, tasks inline) and `make test` (the whole suite).
+# Two commands matter: `make run` (the whole demo system on SQLite) and `make test` (the whole suite).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run`'s broker: Redis when REDIS_URL is set, else an SQLite file (Kombu's SQLAlchemy transport).
+RUN_BROKER_URL := $(if $(REDIS_URL),$(REDIS_URL),sqla+sqlite:///$(CURDIR)/var/broker.sqlite3)
 
-.PHONY: run test install install-test migrate seed lint audit bench worker beat clean
+.PHONY: run test install install-test migrate seed lint audit bench worker beat clean cluster-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +30,12 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The web server, a Celery worker and Celery beat (Procfile.dev), under honcho: one Ctrl-C stops all three.
 run: seed
+	@mkdir -p var
 	@echo "Serving the portal at http://$(HOST):$(PORT)/ (sign in as alice@acme.test / portal-demo-2026)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "Worker and beat use the broker $(RUN_BROKER_URL); /healthz says whether they are up."
+	exec env HOST=$(HOST) PORT=$(PORT) CELERY_BROKER_URL=$(RUN_BROKER_URL) $(BIN)/honcho -f Procfile.dev start
 
 test: install-test
 	@if [ -x /usr/bin/chromium ]; then \
@@ -57,5 +62,11 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=info
 
+# The production layout on this machine (two web servers, two workers, one beat on PostgreSQL and Redis)
+# under a load; needs DATABASE_URL and REDIS_URL. Prints throughput and latencies, checks invariants.
+CLUSTER_SECONDS ?= 60
+cluster-test: install
+	$(BIN)/python ops/cluster_test.py --seconds $(CLUSTER_SECONDS)
+
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles test-artifacts .pytest_cache
+	rm -rf $(VENV) db.sqlite3 media staticfiles test-artifacts .pytest_cache var

@@ -99,6 +99,17 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # SQLite ignores an index's INCLUDE columns (the report rollups' median index); PostgreSQL uses them.
 SILENCED_SYSTEM_CHECKS = [] if IS_POSTGRES else ["models.W040"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web server, worker and beat share one SQLite file: WAL lets readers go on while one writes,
+    # a write transaction takes the lock when it begins (so it waits, rather than failing halfway), and a
+    # writer waits up to 20 s for another's commit instead of answering "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "portal.User"
@@ -203,23 +214,47 @@ SLACK_FILE_MAX_BYTES = env.int("SLACK_FILE_MAX_BYTES", default=10 * 1024 * 1024)
 ASANA_TOKEN = env.str("ASANA_TOKEN", default="")
 ASANA_API_URL = env.str("ASANA_API_URL", default="https://app.asana.com/api/1.0").rstrip("/")
 
-# Celery: with no REDIS_URL, tasks run inline so the demo needs nothing installed.
+# Celery. The broker is CELERY_BROKER_URL, else REDIS_URL; with neither, tasks run inline in the web process.
+# `make run` names an SQLite file as the broker (Kombu's SQLAlchemy transport), so the demo's worker and beat
+# need no service; production names Redis.
 REDIS_URL = env.str("REDIS_URL", default="")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "portal.heartbeat.HeartbeatScheduler"
+# The worker's own bootstep writes its heartbeat (portal.heartbeat); /healthz reads them.
+HEARTBEAT_SECONDS = env.int("HEARTBEAT_SECONDS", default=30)
+HEARTBEAT_STALE_SECONDS = 120
+if CELERY_BROKER_URL:
     CELERY_TASK_ALWAYS_EAGER = False
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CELERY_RESULT_BACKEND = REDIS_URL or None
+    CELERY_TASK_IGNORE_RESULT = not REDIS_URL
 else:
     CELERY_BROKER_URL = "memory://"
     CELERY_RESULT_BACKEND = None
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if CELERY_BROKER_URL.startswith("sqla+sqlite"):
+    # SQLite as a queue (Kombu passes these to SQLAlchemy's create_engine): wait for another process's write.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 20}}
+
+# The cache holds rate-limit counters and, with Redis, the sessions: shared by every web process.
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="portal")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": CACHE_KEY_PREFIX}}
 # Every periodic job, in one place.
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": crontab(minute="*")},

@@ -446,3 +446,26 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.summary or self.builder} ({self.get_status_display()})"
+
+
+# Operations ---------------------------------------------------------------------------------------
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background process (each Celery worker, the beat) or of a periodic job (the
+    response-target sweep): /healthz tells a monitor from these whether work is being done."""
+
+    class Kind(models.TextChoices):
+        WORKER = "worker", "Celery worker"
+        SCHEDULER = "scheduler", "Celery beat"
+        JOB = "job", "Periodic job"
+
+    name = models.CharField(max_length=200, unique=True, help_text="The worker's node name, 'beat', or the job.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "-seen_at"], name="heartbeat_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind}) at {self.seen_at:%Y-%m-%d %H:%M:%S}"

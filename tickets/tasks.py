@@ -5,9 +5,12 @@ from celery import shared_task
 
 @shared_task
 def sla_sweep() -> dict:
+    from portal import heartbeat
     from tickets.services import sla_sweep as sweep
 
-    return sweep()
+    counts = sweep()
+    heartbeat.heartbeat_record(name=heartbeat.SWEEP_NAME, kind=heartbeat.JOB)  # /healthz's last_sweep_at
+    return counts
 
 
 @shared_task
