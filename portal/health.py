@@ -35,7 +35,9 @@ def broker_state(url: str | None = None) -> str:
 
     try:
         with Connection(url, connect_timeout=1) as connection:
-            connection.ensure_connection(max_retries=1)
+            # A passive declare reads the queue's size: the broker's storage must answer (virtual transports
+            # such as the demo's SQLite file connect lazily, so connecting alone proves nothing).
+            connection.default_channel.queue_declare(queue="celery", passive=True)
     except Exception:  # any transport's failure to connect means the same thing to a monitor
         return "down"
     return "up"
