@@ -220,6 +220,9 @@ else:
         else "django.core.mail.backends.console.EmailBackend",
     )
 
+if "EMAIL_FILE_PATH" in env:  # for Django's file backend (the cluster test reads what was sent)
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
+
 # Slack
 SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
 SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
