@@ -100,6 +100,35 @@ def queue_total(filters: dict, counts: dict[str, int]) -> int | None:
     if any(filters.get(name) for name in NARROWING_FILTERS):
         return None
     return counts[filters.get("view") or "all_open"]
+def sla_state_condition(state: str, *, now: datetime.datetime) -> Q:
+    """Ticket.sla_state() as a query condition, for counting in the database (the metrics)."""
+    due = Q(first_response_due_at__isnull=False)
+    unanswered = Q(first_response_at__isnull=True)
+    breached = due & (
+        Q(breached_at__isnull=False)
+        | Q(first_response_at__gt=F("first_response_due_at"))
+        | (unanswered & Q(status__in=OPEN_STATUSES, first_response_due_at__lte=now))
+    )
+    if state == SlaState.BREACHED:
+        return breached
+    if state == SlaState.MET:
+        return due & ~breached & Q(first_response_at__isnull=False)
+    if state == SlaState.NONE:
+        return Q(first_response_due_at__isnull=True) | (due & ~breached & unanswered & ~Q(status__in=OPEN_STATUSES))
+    running = due & ~breached & unanswered & Q(status__in=OPEN_STATUSES)
+    at_risk = Q(at_risk_at__isnull=False) | Q(at_risk_due_at__lte=now)
+    if state == SlaState.AT_RISK:
+        return running & at_risk
+    if state == SlaState.RUNNING:
+        return running & ~at_risk
+    raise ValueError(f"Unknown SLA state {state!r}.")
+
+
+def open_tickets_by_sla_state(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """How many open tickets are in each SLA state, in one query."""
+    now = now or timezone.now()
+    counts = {state.value: Count("pk", filter=sla_state_condition(state, now=now)) for state in SlaState}
+    return Ticket.objects.open().aggregate(**counts)
 
 
 # `?sort=`: each key's natural direction; a leading "-" reverses it. Ties always end on the queue's order.
