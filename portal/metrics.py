@@ -6,6 +6,7 @@ same numbers. The endpoint is open only to a bearer METRICS_TOKEN or to an addre
 
 import hmac
 import ipaddress
+import os
 
 from django.conf import settings
 from django.db.models import Min
@@ -114,6 +115,14 @@ def metrics(request):
         response = HttpResponse("A valid metrics token is required.\n", status=403, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    from django_prometheus.exports import ExportToDjangoView
+    import prometheus_client
+    from prometheus_client import multiprocess
 
-    return ExportToDjangoView(request)
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        # Gunicorn's several worker processes: their request metrics summed from the shared folder, and ours.
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(PortalCollector())
+    else:
+        registry = prometheus_client.REGISTRY
+    return HttpResponse(prometheus_client.generate_latest(registry), content_type=prometheus_client.CONTENT_TYPE_LATEST)

@@ -175,3 +175,13 @@ def test_an_unhandled_error_is_reported_to_sentry(client, monkeypatch):
     event = next(e for e in reported if e["exception"]["values"][-1]["mechanism"]["type"] == "django")
     assert event["exception"]["values"][-1]["value"] == "the health check broke"
     assert event["environment"] == "test"
+
+
+def test_with_several_worker_processes_the_portals_gauges_are_still_exported(client, metrics_settings, tmp_path):
+    import os
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}):
+        response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-secret")
+    assert response.status_code == 200
+    assert "portal_outbox_pending" in _gauges(response)
