@@ -56,11 +56,14 @@ audit: install-test
 bench: install-test
 	$(BIN)/python bench/business_hours.py
 
+# One process of `make run` alone (the same broker: Redis with REDIS_URL, else the SQLite file in var/).
 worker: install
-	$(BIN)/celery -A config worker --loglevel=info
+	@mkdir -p var
+	CELERY_BROKER_URL=$(RUN_BROKER_URL) $(BIN)/celery -A config worker --loglevel=info
 
 beat: install
-	$(BIN)/celery -A config beat --loglevel=info
+	@mkdir -p var
+	CELERY_BROKER_URL=$(RUN_BROKER_URL) $(BIN)/celery -A config beat --loglevel=info --schedule=var/celerybeat-schedule
 
 # The production layout on this machine (two web servers, two workers, one beat on PostgreSQL and Redis)
 # under a load; needs DATABASE_URL and REDIS_URL. Prints throughput and latencies, checks invariants.
