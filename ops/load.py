@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -43,10 +43,13 @@ class Results:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     samples: dict = field(default_factory=lambda: defaultdict(list))  # kind -> [(status, seconds)]
+    refusals: Counter = field(default_factory=Counter)  # (kind, status, the answer's `code`) of each 4xx
 
-    def add(self, kind: str, status: int, seconds: float) -> None:
+    def add(self, kind: str, status: int, seconds: float, code: str = "") -> None:
         with self.lock:
             self.samples[kind].append((status, seconds))
+            if 400 <= status < 500:
+                self.refusals[(kind, status, code)] += 1
 
     def server_errors(self) -> int:
         return sum(1 for rows in self.samples.values() for status, _ in rows if status >= 500 or status == 0)
@@ -65,6 +68,8 @@ class Results:
             refused = sum(1 for s, _ in rows if 400 <= s < 500)
             failed = sum(1 for s, _ in rows if s >= 500 or s == 0)
             lines.append(f"{kind:<18} {len(rows):>6} {ok:>5} {refused:>5} {failed:>5} {p50:>8.1f} {p95:>8.1f}")
+        for (kind, status, code), count in sorted(self.refusals.items()):
+            lines.append(f"  refused: {kind} {status} {code or '(no code)'} x{count}")
         total = self.total()
         lines.append(f"{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s")
         return "\n".join(lines)
@@ -107,11 +112,13 @@ class Load:
             status, payload = error.code, error.read()
         except OSError:
             status, payload = 0, b""  # no answer at all: counted as a server error
-        self.results.add(kind, status, time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
         try:
-            return status, json.loads(payload) if payload else None
+            body = json.loads(payload) if payload else None
         except ValueError:
-            return status, None
+            body = None
+        self.results.add(kind, status, elapsed, body.get("code", "") if isinstance(body, dict) else "")
+        return status, body
 
     # The kinds of request ------------------------------------------------------------------------------
 
