@@ -22,6 +22,15 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: one test's rate-limit counts (the same user ids and the same
+    address come back in every test) must not refuse another test's requests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MFA_REQUIRED_FOR_STAFF = False
