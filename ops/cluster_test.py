@@ -429,7 +429,7 @@ def main() -> int:
     for what, held, details in checks:
         failed += not held
         print(f"{'PASS' if held else 'FAIL'}  {what}: {details}")
-    print(f"cluster test: {len(checks) - failed} passed, {failed} failed")
+    print(f"cluster-test: {len(checks) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 
