@@ -100,6 +100,8 @@ def queue_total(filters: dict, counts: dict[str, int]) -> int | None:
     if any(filters.get(name) for name in NARROWING_FILTERS):
         return None
     return counts[filters.get("view") or "all_open"]
+
+
 def sla_state_condition(state: str, *, now: datetime.datetime) -> Q:
     """Ticket.sla_state() as a query condition, for counting in the database (the metrics)."""
     due = Q(first_response_due_at__isnull=False)
