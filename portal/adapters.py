@@ -53,8 +53,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def save_user(self, request, user, form, commit=True):
         invitation = self.pending_invitation(request)
-        if invitation is None or not commit:
+        if not commit:
             return super().save_user(request, user, form, commit=commit)
+        if invitation is None:
+            # Sign-up is open only through an invitation: this one was used (by a second submission of the same
+            # link, say) or expired between the form and the save.
+            message = "This invitation has already been used or has expired. Sign in, or ask for a new one."
+            response = render(request, "portal/invitation_problem.html", {"message": message}, status=410)
+            raise ImmediateHttpResponse(response)
         try:
             with transaction.atomic():
                 # Locked first: a second submission of the same invitation waits, then finds it used.
