@@ -71,6 +71,17 @@ def test_the_api_documentation_shows_the_operations(portal):
     portal.screenshot(page, "api-docs-1366")
 
 
+def test_redoc_shows_the_operations_under_the_policy(portal):
+    """ReDoc from our own static files: it may draw its own styles, but no script from elsewhere or inline."""
+    page = _page(portal, DESKTOP)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(portal.url("/api/redoc/"))
+    expect(page.locator(".api-content")).to_contain_text("/api/v1/tickets/", timeout=20000)
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    portal.screenshot(page, "api-redoc-1366")
+
+
 def test_the_queue_and_the_ticket_list_read_on_a_phone(portal):
     staff = portal.sign_in("agent@demo.test", page=_page(portal, PHONE))
     staff.goto(portal.url("/tickets/queue/"))
@@ -85,3 +96,20 @@ def test_the_queue_and_the_ticket_list_read_on_a_phone(portal):
     )
     assert _no_sideways_scroll(customer)
     portal.screenshot(customer, "ticket-list-390")
+
+
+def test_the_hours_statement_and_the_ledger_read_on_a_phone(portal):
+    from contracts.models import Contract
+
+    customer = portal.sign_in("gina@globex.test", page=_page(portal, PHONE))
+    customer.goto(portal.url("/hours/statement/"))
+    expect(customer.get_by_role("heading", level=1)).to_be_visible()
+    assert _no_sideways_scroll(customer)
+    portal.screenshot(customer, "hours-statement-390")
+    contract = Contract.objects.get(organization__name="Globex Retail")
+    manager = portal.sign_in("am@demo.test", page=_page(portal, PHONE))
+    manager.goto(portal.url(f"/hours/contracts/{contract.pk}/ledger/"))
+    expect(manager.get_by_role("heading", level=1)).to_be_visible()
+    expect(manager.locator("table tbody tr").first).to_be_visible()
+    assert _no_sideways_scroll(manager)
+    portal.screenshot(manager, "ledger-390")
