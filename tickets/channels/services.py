@@ -487,9 +487,7 @@ def inbound_email_accept(
     """Opens a ticket (channel email) from a quarantined or refused message, as staff decided."""
     _require_staff(actor)
     now = now or timezone.now()
-    email = InboundEmail.objects.select_for_update().get(pk=email.pk)
-    if not email.can_become(InboundEmail.Status.ACCEPTED):
-        raise ValidationError(f"This message was handled already ({email.get_status_display().lower()}).")
+    email = _held_for_review(email, InboundEmail.Status.ACCEPTED)
     if requester is not None and requester.organization != organization:
         raise ValidationError(f"{requester} is not a member of {organization}.")
     body = mail.body(mail.parse(email.raw_bytes))
@@ -538,13 +536,19 @@ def reply_target(email: InboundEmail) -> tuple[Ticket, User] | None:
     return ticket.survivor(), user
 
 
+def _held_for_review(email: InboundEmail, status: str) -> InboundEmail:
+    """The message locked for the rest of the transaction, refused when staff already handled it."""
+    email = InboundEmail.objects.select_for_update().get(pk=email.pk)
+    if not email.can_become(status):
+        raise ValidationError(f"This message was handled already ({email.get_status_display().lower()}).")
+    return email
+
+
 @transaction.atomic
 def inbound_email_accept_reply(*, email: InboundEmail, actor: User, now=None) -> InboundEmail:
     """Posts a held unverified reply on its ticket as its sender, as staff decided after reading it."""
     _require_staff(actor)
-    email = InboundEmail.objects.select_for_update().get(pk=email.pk)
-    if not email.can_become(InboundEmail.Status.ACCEPTED):
-        raise ValidationError(f"This message was handled already ({email.get_status_display().lower()}).")
+    email = _held_for_review(email, InboundEmail.Status.ACCEPTED)
     target = reply_target(email)
     if target is None:
         raise ValidationError("This message is not a held reply that can be posted as its sender.")
@@ -581,9 +585,7 @@ def inbound_email_accept_reply(*, email: InboundEmail, actor: User, now=None) ->
 def inbound_email_discard(*, email: InboundEmail, actor: User, now=None) -> InboundEmail:
     """Marks a held message as reviewed and dropped; its raw bytes stay."""
     _require_staff(actor)
-    email = InboundEmail.objects.select_for_update().get(pk=email.pk)
-    if not email.can_become(InboundEmail.Status.DISCARDED):
-        raise ValidationError(f"This message was handled already ({email.get_status_display().lower()}).")
+    email = _held_for_review(email, InboundEmail.Status.DISCARDED)
     email.status = InboundEmail.Status.DISCARDED
     email.reviewed_by = actor
     email.reviewed_at = now or timezone.now()
