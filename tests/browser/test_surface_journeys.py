@@ -78,7 +78,10 @@ def test_redoc_shows_the_operations_under_the_policy(portal):
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(portal.url("/api/redoc/"))
     expect(page.locator(".api-content")).to_contain_text("/api/v1/tickets/", timeout=20000)
-    assert not [e for e in errors if "Content Security Policy" in e], errors
+    # ReDoc's "powered by" logo comes from its CDN: the policy blocks that image, as it should. No script or
+    # style of ReDoc's may be refused.
+    refused = [e for e in errors if "Content Security Policy" in e and "Loading the image" not in e]
+    assert not refused, errors
     portal.screenshot(page, "api-redoc-1366")
 
 
