@@ -258,13 +258,15 @@ def ticket_rows(n: int, *, organizations, customers, agents, now, rng):
             candidates_json[key] = json.dumps([c.as_json() for c in deadline.candidates])
         subject = " ".join(rng.choice(WORDS) for _ in range(6)).capitalize()
         updated = max(x for x in (received, first_response, waiting_since, solved) if x is not None)
+        description = subject + ". " + " ".join(rng.choice(WORDS) for _ in range(30))
         row = (
             pk,
             organization.pk,
+            organization.name,
             requester.pk,
             "",
             subject,
-            subject + ". " + " ".join(rng.choice(WORDS) for _ in range(30)),
+            description,
             kind,
             priority,
             channel,
@@ -294,7 +296,7 @@ def ticket_rows(n: int, *, organizations, customers, agents, now, rng):
             response_minutes,
             True,
         )
-        said = [(requester.pk, row[5], True, False, channel, received)]
+        said = [(requester.pk, description, True, False, channel, received)]
         if first_response is not None:
             said.append(((assignee or me).pk, "Thanks, we are looking into it.", True, True, "portal", first_response))
             said.append((requester.pk, "Thank you, more details below.", True, False, channel, first_response + minute))
@@ -313,7 +315,8 @@ def _plain(row: tuple) -> tuple:
 
 
 TICKET_COLUMNS = (
-    "id, organization_id, requester_id, requester_label, subject, description, kind, priority, channel, status, "
+    "id, organization_id, organization_name, requester_id, requester_label, subject, description, kind, priority, "
+    "channel, status, "
     "assignee_id, received_at, tier, sla_policy, sla_target_minutes, sla_calendar, sla_clock_start, sla_candidates, "
     "sla_note, first_response_due_at, at_risk_due_at, first_response_at, at_risk_at, breached_at, "
     "needs_account_review, premium, waiting_on, waiting_since, solved_at, suggested_articles, created_at, updated_at, "

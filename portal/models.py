@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -126,7 +126,19 @@ class Organization(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = slugify(self.name)[:200]
-        super().save(*args, **kwargs)
+        renamed = not self._state.adding and getattr(self, "_saved_name", None) != self.name
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if renamed:
+                # The tickets keep the name for the queue's sort (tickets.Ticket.organization_name).
+                self.tickets.exclude(organization_name=self.name).update(organization_name=self.name)
+        self._saved_name = self.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        organization = super().from_db(db, field_names, values)
+        organization._saved_name = organization.__dict__.get("name")  # a rename is told by comparing with this
+        return organization
 
     def admins(self):
         return User.objects.filter(membership__organization=self, membership__role=Membership.Role.ADMIN)

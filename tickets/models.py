@@ -115,6 +115,13 @@ class Ticket(models.Model):
     tenant_path = "organization"
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="tickets")
+    organization_name = models.CharField(
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The organization's name, kept with the ticket so the queue sorts by it through an index "
+        "(set when the ticket is saved; Organization.save() renames its tickets).",
+    )
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="requested_tickets"
     )
@@ -241,6 +248,11 @@ class Ticket(models.Model):
             models.Index(
                 fields=["priority_rank", "queue_rank", "queue_at", "id"], name="ticket_open_priority", condition=_OPEN
             ),
+            models.Index(
+                fields=["organization_name", "queue_rank", "queue_at", "id"],
+                name="ticket_open_organization",
+                condition=_OPEN,
+            ),
             models.Index(fields=["updated_at", "id"], name="ticket_open_updated", condition=_OPEN),
             models.Index(fields=["waiting_since", "id"], name="ticket_open_waiting", condition=_OPEN),
             # A customer's tickets newest first (their list and the API's default order).
@@ -250,6 +262,13 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
+
+    def save(self, *args, **kwargs):
+        if self.organization_id and (self._state.adding or not self.organization_name):
+            self.organization_name = self.organization.name
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "organization_name"}
+        super().save(*args, **kwargs)
 
     @property
     def reference(self) -> str:
