@@ -8,6 +8,8 @@ sort are broken), not an offset.
 
 Any order the view sets works (several keys, either direction, a related field, NULLS LAST): the cursor carries
 the last row's value of each key and the order it was taken in; a cursor used with another order is refused.
+
+The pages people read by number (the queue, a customer's tickets) keep OFFSET, but through `IdsFirstPaginator`.
 """
 
 import base64
@@ -15,12 +17,31 @@ import binascii
 import json
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import F, GeneratedField, OrderBy, Q
 from django.utils.encoding import force_str
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+
+class IdsFirstPaginator(Paginator):
+    """Numbered pages of a queryset read in two steps: the page's primary keys, which the order's index answers
+    alone however deep the page is (OFFSET then skips index entries, not table rows with their joins), then
+    the rows of those keys with everything the queryset loads, in the same order."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=keys)} if keys else {}
+        # A row changed between the two reads so that it left the list is left out rather than shown stale.
+        return self._get_page([rows[key] for key in keys if key in rows], number, self)
+
 
 INVALID_CURSOR = "This cursor is not valid (it may belong to another ordering): start again from the first page."
 

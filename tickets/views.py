@@ -1,12 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config.pagination import IdsFirstPaginator
 from contracts.entitlements import entitlements_for
 from contracts.models import Priority
 from portal import roles
@@ -128,7 +128,7 @@ def target_preview(request):
 def paginate(request, rows, *, count: int | None = None):
     """The page `?page=` names (the first for a missing or unreadable number, the last past the end); `count`,
     when the caller already knows how many rows there are, spares counting them again."""
-    paginator = Paginator(rows, selectors.PAGE_SIZE)
+    paginator = IdsFirstPaginator(rows, selectors.PAGE_SIZE)
     if count is not None:
         paginator.count = count
     page = paginator.get_page(request.GET.get("page"))

@@ -178,3 +178,25 @@ def test_the_workspace_counts_the_organizations_other_open_tickets(client, many,
             organization=ticket.organization, status__in=["new", "open", "pending_customer", "on_hold"]
         )
         assert response.context["customer"]["other_open_count"] == others.exclude(pk=ticket.pk).count() > 10
+
+
+def test_a_deep_page_reads_its_ids_first_then_only_its_rows(client, many, support_engineer):
+    """Numbered pages read the page's ids (the order's index alone), then those rows: a later page costs the
+    queries the first one costs, and its rows come in the list's order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from config.pagination import IdsFirstPaginator
+
+    client.force_login(support_engineer)
+    client.get(reverse("tickets:queue"))
+    with CaptureQueriesContext(connection) as first:
+        client.get(reverse("tickets:queue"))
+    with CaptureQueriesContext(connection) as last:
+        response = client.get(reverse("tickets:queue"), {"page": 2})
+    assert len(last.captured_queries) == len(first.captured_queries)
+    expected = [t.pk for t in selectors.ticket_queue(user=support_engineer)]
+    assert [t.pk for t in response.context["tickets"]] == expected[50:]
+    paginator = IdsFirstPaginator(selectors.ticket_queue(user=support_engineer), 10)
+    pages = [paginator.page(n) for n in paginator.page_range]
+    assert [t.pk for page in pages for t in page.object_list] == expected
