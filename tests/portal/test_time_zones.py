@@ -43,3 +43,25 @@ def test_api_answers_in_utc_whatever_the_profile(enterprise, time_machine):
     api.force_authenticate(customer)
     assert api.get(f"/api/v1/tickets/{ticket.pk}/").json()["first_response_due_at"] == "2026-12-01T19:00:00Z"
     assert ticket.first_response_due_at == dt.datetime(2026, 12, 1, 19, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Europe/Paris", "Asia/Kolkata", "UTC", "Australia/Sydney"])
+def test_moments_read_exactly_as_the_date_format_says_in_every_zone_and_season(zone):
+    """clock.when writes DATETIME_FORMAT out by hand for speed: it must agree with Django's formatter, DST days
+    and single-digit days included; another language falls back to the formatter."""
+    import zoneinfo
+
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+
+    from portal import clock
+
+    tz = zoneinfo.ZoneInfo(zone)
+    moment = dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC)
+    while moment.year == 2026:
+        expected = date_format(timezone.localtime(moment, tz), "DATETIME_FORMAT")
+        assert clock.when(moment, tz=tz) == expected
+        moment += dt.timedelta(hours=37, minutes=13)
+    with translation.override("fr"):
+        local = timezone.localtime(moment, tz)
+        assert clock.when(moment, tz=tz) == date_format(local, "DATETIME_FORMAT")
