@@ -219,10 +219,10 @@ class BulkForm(BootstrapFormMixin, forms.Form):
     status = forms.ChoiceField(choices=[("", "Status unchanged"), *Status.choices], required=False, label="Status")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Internal note")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, staff: list | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", "Assignee unchanged"), ("none", "Unassigned")] + [
-            (str(u.pk), str(u)) for u in staff_users()
+            (str(u.pk), str(u)) for u in (staff if staff is not None else staff_users())
         ]
 
 
@@ -262,10 +262,11 @@ class QueueFilterForm(BootstrapFormMixin, forms.Form):
     assignee = forms.ChoiceField(required=False)
     organization = forms.ChoiceField(required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, staff: list | None = None, **kwargs):
+        """`staff`: the staff users when the caller already read them (the queue shares them with BulkForm)."""
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")] + [
-            (str(u.pk), str(u)) for u in staff_users()
+            (str(u.pk), str(u)) for u in (staff if staff is not None else staff_users())
         ]
         self.fields["organization"].choices = [("", "Any organization")] + [
             (str(pk), name) for pk, name in Organization.objects.values_list("pk", "name")

@@ -232,7 +232,8 @@ def attachment_download(request, pk: int):
 @staff_required
 def queue(request):
     """The queue: views with their counts, a search, filters and sorts, 50 tickets a page, bulk actions."""
-    form = QueueFilterForm(request.GET or None)
+    staff = list(selectors.staff_users())
+    form = QueueFilterForm(request.GET or None, staff=staff)
     valid = not form.is_bound or form.is_valid()
     filters = form.cleaned_data if form.is_bound and valid else {}
     tickets = selectors.ticket_queue(filters=filters, user=request.user) if valid else Ticket.objects.none()
@@ -247,7 +248,7 @@ def queue(request):
         "current_view": filters.get("view", ""),
         "current_sort": filters.get("sort") or "deadline",
         "sort_columns": _sort_columns(filters.get("sort") or "deadline"),
-        "bulk_form": BulkForm(),
+        "bulk_form": BulkForm(staff=staff),
         "query_string": request.GET.urlencode(),
     }
     return render(request, "tickets/queue.html", context, status=200 if valid else 400)

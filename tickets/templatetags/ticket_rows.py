@@ -11,12 +11,18 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from contracts.models import CalendarKind
+from contracts.models import CalendarKind, Priority
 from portal import clock
 from portal.templatetags.portal_format import duration
-from tickets.models import SlaState, WaitingOn
+from tickets.models import Kind, SlaState, Status, TicketChannel, WaitingOn
 
 register = template.Library()
+
+# Labels by stored value (a model's get_FOO_display() rebuilds its choices on every call).
+KIND_LABELS = dict(Kind.choices)
+CHANNEL_LABELS = {value: label.lower() for value, label in TicketChannel.choices}
+PRIORITY_LABELS = dict(Priority.choices)
+STATUS_LABELS = dict(Status.choices)
 
 MET = mark_safe('<span class="badge text-bg-success">met</span>')
 BREACHED = mark_safe('<span class="badge text-bg-danger">breached</span>')
@@ -95,14 +101,14 @@ def queue_row(ticket, query) -> str:
         url=reverse("tickets:staff_detail", args=[ticket.pk]),
         subject=ticket.subject,
         escalated=ESCALATED if ticket.is_escalated else "",
-        kind=ticket.get_kind_display(),
-        channel=ticket.get_channel_display().lower(),
+        kind=KIND_LABELS.get(ticket.kind, ticket.kind),
+        channel=CHANNEL_LABELS.get(ticket.channel, ticket.channel),
         tags=tags,
         organization=ticket.organization.name,
         tier=(ticket.tier or "no contract").title(),
         premium=PREMIUM if ticket.premium else "",
-        priority=ticket.get_priority_display(),
-        status=ticket.get_status_display(),
+        priority=PRIORITY_LABELS.get(ticket.priority, ticket.priority),
+        status=STATUS_LABELS.get(ticket.status, ticket.status),
         waiting=_waiting(ticket),
         updated_iso=timezone.localtime(ticket.updated_at).isoformat(),
         updated=clock.when(ticket.updated_at),
