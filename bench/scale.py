@@ -505,7 +505,7 @@ def deep_api_path(user) -> str:
     return "/api/v1/tickets/?cursor=" + KeysetPagination.cursor_after(ordered, middle)
 
 
-def pages(agent, admin, biggest_ticket, contract) -> list[tuple[str, str, object]]:
+def pages(agent, admin, manager, biggest_ticket, contract) -> list[tuple[str, str, object]]:
     return [
         ("staff queue (default)", "/tickets/queue/", agent),
         ("staff queue, page 100", "/tickets/queue/?page=100", agent),
@@ -528,6 +528,7 @@ def pages(agent, admin, biggest_ticket, contract) -> list[tuple[str, str, object
         ("customer contract hours (API)", f"/api/v1/contracts/{contract}/hours/", admin),
         ("customer hours statement", "/hours/statement/", admin),
         ("staff reports", "/tickets/reports/", agent),
+        ("account manager home", "/manager/", manager),
     ]
 
 
@@ -632,6 +633,7 @@ def main() -> None:
     )
     agent = User.objects.get(email="agent0@bench.test")
     admin = User.objects.get(email="c0@org1.bench.test")
+    manager = User.objects.get(email="am@bench.test")
     open_count = Ticket.objects.open().count()
     print(f"{ticket_total():,} tickets, {open_count:,} open")
     biggest = Ticket.objects.filter(organization=admin.organization).order_by("-pk").values_list("pk", flat=True)[0]
@@ -640,10 +642,10 @@ def main() -> None:
     server = serve(url)
     rows = []
     try:
-        cookies = {agent.pk: session_cookie(agent), admin.pk: session_cookie(admin)}
+        cookies = {user.pk: session_cookie(user) for user in (agent, admin, manager)}
         wanted = [w for w in options.only.split(",") if w]
         contract = admin.organization.contracts.values_list("pk", flat=True).first()
-        for name, path, user in pages(agent, admin, biggest, contract):
+        for name, path, user in pages(agent, admin, manager, biggest, contract):
             if wanted and not any(w in name for w in wanted):
                 continue
             if any(w and w in name for w in options.skip.split(",")):

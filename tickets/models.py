@@ -254,6 +254,10 @@ class Ticket(models.Model):
                 condition=_OPEN,
             ),
             models.Index(fields=["updated_at", "id"], name="ticket_open_updated", condition=_OPEN),
+            # Connector quotes still to answer, on the account manager's home (a few among a million tickets).
+            models.Index(
+                fields=["received_at", "id"], name="ticket_open_quotes", condition=_OPEN & Q(kind=Kind.CONNECTOR_QUOTE)
+            ),
             models.Index(fields=["waiting_since", "id"], name="ticket_open_waiting", condition=_OPEN),
             # A customer's tickets newest first (their list and the API's default order).
             models.Index(fields=["organization", "received_at", "id"], name="ticket_org_received"),

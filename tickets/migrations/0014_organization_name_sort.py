@@ -1,4 +1,5 @@
-"""The queue sorts by organization through an index: each ticket keeps its organization's name."""
+"""The queue sorts by organization through an index: each ticket keeps its organization's name. And the
+account manager's home finds open connector quotes through an index of their own."""
 
 from django.db import migrations, models
 
@@ -35,6 +36,16 @@ class Migration(migrations.Migration):
                 condition=models.Q(("status__in", ("new", "open", "pending_customer", "on_hold"))),
                 fields=["organization_name", "queue_rank", "queue_at", "id"],
                 name="ticket_open_organization",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ("new", "open", "pending_customer", "on_hold")), ("kind", "connector_quote")
+                ),
+                fields=["received_at", "id"],
+                name="ticket_open_quotes",
             ),
         ),
     ]
