@@ -227,8 +227,11 @@ class Ticket(models.Model):
             models.Index(fields=["status", "solved_at"], name="ticket_solved", condition=Q(status="solved")),
             # Deadlines still pending (open, unanswered, no breach recorded): the sweep's breaches, and the views
             # that depend on the clock ("breaching within 2 hours", an overdue ticket the sweep has not marked yet).
+            # Carries the organization and the arrival, so the account manager's home counts each account's
+            # running clocks from the index alone.
             models.Index(
                 fields=["first_response_due_at"],
+                include=["organization_id", "received_at"],
                 name="ticket_deadline_pending",
                 condition=_OPEN
                 & Q(first_response_at__isnull=True, breached_at__isnull=True, first_response_due_at__isnull=False),
