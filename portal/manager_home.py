@@ -90,8 +90,7 @@ def manager_home(user: User, *, everyone: bool = False, pages: dict | None = Non
         .order_by("received_at", "pk")
     )
     accounts = _page(organizations, pages, "accounts")
-    since = clock.support_day_bounds(quarter_start(today))[0]
-    attainment = attainment_by_organization([o.pk for o in accounts.object_list], since=since, now=now)
+    attainment = attainment_by_organization([o.pk for o in accounts.object_list], since=quarter_start(today), now=now)
     return {
         "everyone": everyone,
         "own_accounts": not everyone and len(organizations) < Organization.objects.count(),

@@ -207,18 +207,12 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["-received_at"]
         indexes = [
-            # The sweep reads only tickets whose marks are due, through these partial indexes.
+            # The sweep reads only tickets whose marks are due: at-risk marks here, breaches through
+            # ticket_deadline_pending below.
             models.Index(
                 fields=["at_risk_due_at"],
                 name="ticket_at_risk_due",
                 condition=Q(first_response_at__isnull=True, at_risk_at__isnull=True, at_risk_due_at__isnull=False),
-            ),
-            models.Index(
-                fields=["first_response_due_at"],
-                name="ticket_breach_due",
-                condition=Q(
-                    first_response_at__isnull=True, breached_at__isnull=True, first_response_due_at__isnull=False
-                ),
             ),
             models.Index(fields=["organization", "status"], name="ticket_org_status"),
             models.Index(fields=["status", "first_response_due_at"], name="ticket_queue"),

@@ -295,35 +295,41 @@ def full_thread(ticket: Ticket) -> QuerySet[Comment]:
     return ticket.comments.select_related("author").prefetch_related("attachments")
 
 
-def attainment_by_organization(organization_ids, *, since: datetime.datetime, now=None) -> dict[int, dict]:
-    """First-response attainment of each organization's tickets received since `since`, counted by the database in
-    one query, as `Ticket.sla_state()` decides: met, breached, and still waiting (tickets without a target are left
-    out). Organizations without such tickets are missing from the answer."""
+def attainment_by_organization(organization_ids, *, since: datetime.date, now=None) -> dict[int, dict]:
+    """First-response attainment of each organization's tickets received since the support day `since`, as
+    `Ticket.sla_state()` decides: met, breached, and still waiting (tickets without a target are left out).
+    Met and recorded breaches come from the report rollups; the clocks still pending (running, or passed and
+    not swept yet, which count as breached) from the index of pending deadlines alone. Two queries whatever the
+    number of tickets; organizations without such tickets are missing from the answer."""
+    from tickets.reports.figures import met_and_breached_by_organization  # the reports build on the selectors
+
     now = now or timezone.now()
-    met = Q(
-        breached_at__isnull=True, first_response_at__isnull=False, first_response_at__lte=F("first_response_due_at")
-    )
-    breached = (
-        Q(breached_at__isnull=False)
-        | Q(first_response_at__gt=F("first_response_due_at"))
-        | Q(first_response_at__isnull=True, status__in=OPEN_STATUSES, first_response_due_at__lte=now)
-    )
-    waiting = Q(
-        breached_at__isnull=True,
-        first_response_at__isnull=True,
-        status__in=OPEN_STATUSES,
-        first_response_due_at__gt=now,
-    )
-    rows = (
+    ids = list(organization_ids)
+    start = clock.support_day_bounds(since)[0]
+    counts = {pk: {"met": 0, "breached": 0, "waiting": 0} for pk in ids}
+    for organization_id, met, breached in met_and_breached_by_organization(ids, since=since):
+        counts[organization_id]["met"] += met
+        counts[organization_id]["breached"] += breached
+    pending = (
         Ticket.objects.filter(
-            organization_id__in=list(organization_ids), received_at__gte=since, first_response_due_at__isnull=False
+            status__in=OPEN_STATUSES,
+            first_response_at__isnull=True,
+            breached_at__isnull=True,
+            first_response_due_at__isnull=False,
+            organization_id__in=ids,
+            received_at__gte=start,
         )
         .values("organization_id")
         .annotate(
-            met=Count("pk", filter=met), breached=Count("pk", filter=breached), waiting=Count("pk", filter=waiting)
+            waiting=Count("first_response_due_at", filter=Q(first_response_due_at__gt=now)),
+            overdue=Count("first_response_due_at", filter=Q(first_response_due_at__lte=now)),
         )
         .order_by()
     )
+    for row in pending:
+        counts[row["organization_id"]]["waiting"] += row["waiting"]
+        counts[row["organization_id"]]["breached"] += row["overdue"]
+    rows = [{"organization_id": pk, **c} for pk, c in counts.items() if any(c.values())]
     found = {}
     for row in rows:
         decided = row["met"] + row["breached"]

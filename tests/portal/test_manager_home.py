@@ -134,7 +134,7 @@ def test_the_attainment_counts_as_the_ticket_clock_does(world, alice):
     from tickets.selectors import attainment_by_organization, with_clock
 
     acme = alice.organization
-    counted = attainment_by_organization([acme.pk], since=pt(2026, 10, 1, 0, 0), now=NOW)[acme.pk]
+    counted = attainment_by_organization([acme.pk], since=datetime.date(2026, 10, 1), now=NOW)[acme.pk]
     tickets = with_clock(
         Ticket.objects.filter(
             organization=acme, received_at__gte=pt(2026, 10, 1, 0, 0), first_response_due_at__isnull=False

@@ -1,6 +1,7 @@
 """The queue sorts by organization through an index: each ticket keeps its organization's name. And the
 account manager's home finds open connector quotes through an index of their own, and counts each account's
-running clocks from the index of pending deadlines alone (it carries the organization and the arrival)."""
+running clocks from the index of pending deadlines alone (it carries the organization and the arrival). The
+older index of unbreached deadlines goes: the pending one serves the sweep (which reads open tickets only)."""
 
 from django.db import migrations, models
 
@@ -49,6 +50,7 @@ class Migration(migrations.Migration):
                 name="ticket_open_quotes",
             ),
         ),
+        migrations.RemoveIndex(model_name="ticket", name="ticket_breach_due"),
         migrations.RemoveIndex(model_name="ticket", name="ticket_deadline_pending"),
         migrations.AddIndex(
             model_name="ticket",

@@ -293,3 +293,16 @@ def organization_attainment(organization_id: int, periods: list[Quarter]) -> lis
             }
         )
     return table
+
+
+def met_and_breached_by_organization(organization_ids, *, since: datetime.date) -> list[tuple[int, int, int]]:
+    """(organization id, met, breached) of the tickets received from the support day `since` on, from the
+    rollups: breaches recorded or answers late (a deadline passed but not swept yet is the caller's to add)."""
+    rows = (
+        ReportRollup.objects.filter(organization_id__in=list(organization_ids), day__gte=since)
+        .values("organization_id")
+        .annotate(met_sum=Sum("met"), breached_sum=Sum("breached"))
+        .order_by()
+        .values_list("organization_id", "met_sum", "breached_sum")
+    )
+    return list(rows)
