@@ -235,7 +235,9 @@ def rollups_refresh(tickets: Iterable[Ticket]) -> None:
             ResponseRollup.objects.bulk_create(_response_rows(those))
         ReportMonthRollup.objects.filter(organization_id=organization_id, month=month).delete()
         ResponseMonthRollup.objects.filter(organization_id=organization_id, month=month).delete()
-        _sum_months("WHERE organization_id = %s AND month = %s", (organization_id, month))
+        last = (month + datetime.timedelta(days=31)).replace(day=1) - datetime.timedelta(days=1)
+        # By day, not by month: the day tables' unique index leads with (organization, day).
+        _sum_months("WHERE organization_id = %s AND day >= %s AND day <= %s", (organization_id, month, last))
 
 
 def engineer_rollup_refresh(engineer_id: int, moment: datetime.datetime) -> None:
