@@ -127,17 +127,20 @@ def counts(report: ReportFilter) -> list[tuple]:
     rollup for the months the range covers whole, the day rollup for the others (one query each; a few thousand
     rows at most, whatever the number of tickets). A month in part and in whole gives two rows: fold() adds up."""
     whole, days = report.parts()
+    picks = []
+    if whole:
+        picks.append(ReportMonthRollup.objects.filter(month__in=whole))
+    if days:
+        picks.append(ReportRollup.objects.filter(_days_q(days)))
     found = []
-    for model, picked in ((ReportMonthRollup, whole and Q(month__in=whole)), (ReportRollup, days and _days_q(days))):
-        if picked:
-            rows = (
-                model.objects.filter(picked & report.scope())
-                .values(*COUNT_KEYS)
-                .annotate(**_sums(*COUNT_NAMES))
-                .order_by()
-                .values_list(*COUNT_KEYS, *COUNT_NAMES)
-            )
-            found += rows
+    for rows in picks:
+        found += (
+            rows.filter(report.scope())
+            .values(*COUNT_KEYS)
+            .annotate(**_sums(*COUNT_NAMES))
+            .order_by()
+            .values_list(*COUNT_KEYS, *COUNT_NAMES)
+        )
     return found
 
 
