@@ -70,6 +70,8 @@ def test_every_customer_reachable_model_answers_visible_to():
         "tickets.SatisfactionRating",
         "tickets.ReportRollup",
         "tickets.ResponseRollup",
+        "tickets.ReportMonthRollup",
+        "tickets.ResponseMonthRollup",
         "contracts.Contract",
         "contracts.Engagement",
         "portal.Membership",

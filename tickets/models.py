@@ -621,6 +621,12 @@ class ReportRollup(models.Model):
     breached = models.PositiveIntegerField(default=0)
     rated_good = models.PositiveIntegerField(default=0)
     rated_bad = models.PositiveIntegerField(default=0)
+    # First responses (with a target calendar and minutes) by the share of their target they took.
+    share_quarter = models.PositiveIntegerField(default=0, help_text="Within 25% of the target.")
+    share_half = models.PositiveIntegerField(default=0, help_text="Over 25%, within 50% of the target.")
+    share_three_quarters = models.PositiveIntegerField(default=0, help_text="Over 50%, within 75% of the target.")
+    share_in_time = models.PositiveIntegerField(default=0, help_text="Over 75%, within the target.")
+    share_late = models.PositiveIntegerField(default=0, help_text="Over the target.")
 
     objects = VisibleToQuerySet.as_manager()
 
@@ -637,9 +643,52 @@ class ReportRollup(models.Model):
         return f"{self.day} {self.organization_id} {self.tier}/{self.priority}/{self.channel}: {self.tickets}"
 
 
+class ReportMonthRollup(models.Model):
+    """The sum of one organization's ReportRollup rows of one month, with the same key and counts but the day:
+    what the reports read for the months a range covers whole (a few thousand rows a year, whatever the tickets)."""
+
+    tenant_path = "organization"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month.")
+    tier = models.CharField(max_length=12, blank=True)
+    premium = models.BooleanField(default=False)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    channel = models.CharField(max_length=12, choices=TicketChannel.choices)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    calendar = models.CharField(max_length=10, choices=CalendarKind.choices, blank=True)
+    tickets = models.PositiveIntegerField(default=0)
+    with_target = models.PositiveIntegerField(default=0)
+    responded = models.PositiveIntegerField(default=0)
+    met = models.PositiveIntegerField(default=0)
+    breached = models.PositiveIntegerField(default=0)
+    rated_good = models.PositiveIntegerField(default=0)
+    rated_bad = models.PositiveIntegerField(default=0)
+    share_quarter = models.PositiveIntegerField(default=0)
+    share_half = models.PositiveIntegerField(default=0)
+    share_three_quarters = models.PositiveIntegerField(default=0)
+    share_in_time = models.PositiveIntegerField(default=0)
+    share_late = models.PositiveIntegerField(default=0)
+
+    objects = VisibleToQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "tier", "premium", "priority", "channel", "kind", "calendar"],
+                name="one_report_month_rollup_per_key",
+            )
+        ]
+        indexes = [models.Index(fields=["month"], name="report_month_rollup_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.organization_id} {self.tier}/{self.priority}/{self.channel}: {self.tickets}"
+
+
 class ResponseRollup(models.Model):
-    """How many tickets of a rollup key got their first response after exactly `minutes` of their target's own
-    calendar (business minutes or wall-clock minutes): medians and distributions come from these rows."""
+    """How many tickets received on one support day by one organization, per tier, priority and target calendar,
+    got their first response after a number of minutes of that calendar within one bucket (see
+    tickets.reports.rollups.minute_bucket; `bucket` is its lower bound): the medians come from these rows."""
 
     tenant_path = "organization"
 
@@ -647,30 +696,59 @@ class ResponseRollup(models.Model):
     day = models.DateField()
     month = models.DateField()
     tier = models.CharField(max_length=12, blank=True)
-    premium = models.BooleanField(default=False)
     priority = models.CharField(max_length=10, choices=Priority.choices)
-    channel = models.CharField(max_length=12, choices=TicketChannel.choices)
     calendar = models.CharField(max_length=10, choices=CalendarKind.choices)
-    target_minutes = models.PositiveIntegerField()
-    minutes = models.PositiveIntegerField()
+    bucket = models.PositiveIntegerField(help_text="The lower bound, in minutes, of the minutes' bucket.")
     tickets = models.PositiveIntegerField(default=0)
 
     objects = VisibleToQuerySet.as_manager()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "day", "tier", "priority", "calendar", "bucket"],
+                name="one_response_rollup_per_key",
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="response_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.organization_id} {self.bucket} min × {self.tickets}"
+
+
+class ResponseMonthRollup(models.Model):
+    """The sum of one organization's ResponseRollup rows of one month."""
+
+    tenant_path = "organization"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    tier = models.CharField(max_length=12, blank=True)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    calendar = models.CharField(max_length=10, choices=CalendarKind.choices)
+    bucket = models.PositiveIntegerField()
+    tickets = models.PositiveIntegerField(default=0)
+
+    objects = VisibleToQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "tier", "priority", "calendar", "bucket"],
+                name="one_response_month_rollup_per_key",
+            )
+        ]
         indexes = [
-            models.Index(fields=["day"], name="response_rollup_day"),
-            models.Index(fields=["organization", "day"], name="response_rollup_org_day"),
-            # Medians read the rows in this order: the running count needs no sort (PostgreSQL, index-only scan).
+            # Medians read the months' rows in this order (PostgreSQL: an index-only scan, no sort).
             models.Index(
-                fields=["month", "tier", "priority", "calendar", "minutes"],
-                include=["day", "tickets"],
-                name="response_rollup_median",
+                fields=["month", "tier", "priority", "calendar", "bucket"],
+                include=["organization", "tickets"],
+                name="response_month_rollup_median",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.organization_id} {self.minutes} min × {self.tickets}"
+        return f"{self.month:%Y-%m} {self.organization_id} {self.bucket} min × {self.tickets}"
 
 
 class EngineerRollup(models.Model):

@@ -191,8 +191,8 @@ def attainment_chart(split: str, counts: list[dict], months: list[datetime.date]
     )
 
 
-def response_chart(report: ReportFilter) -> Chart:
-    shares = figures.share_distribution(report)
+def response_chart(counts: list[tuple]) -> Chart:
+    shares = figures.share_distribution(counts)
     series, rows = [], []
     summary = []
     for calendar, label in split_values("calendar"):
@@ -309,7 +309,7 @@ def report_charts(report: ReportFilter, *, counts: list[dict] | None = None) -> 
     months = months_between(report.start, report.end)
     return [
         *(attainment_chart(split, counts, months) for split in figures.SPLITS),
-        response_chart(report),
+        response_chart(counts),
         volume_chart(counts),
         satisfaction_chart(counts, months),
         engineer_chart(report),

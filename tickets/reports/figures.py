@@ -5,12 +5,21 @@ import datetime
 import operator
 
 from django.db import connection
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
 from contracts.models import CalendarKind, Priority, Tier
 from portal import clock
-from tickets.models import EngineerRollup, Kind, ReportRollup, ResponseRollup, TicketChannel
+from tickets.models import (
+    EngineerRollup,
+    Kind,
+    ReportMonthRollup,
+    ReportRollup,
+    ResponseMonthRollup,
+    ResponseRollup,
+    TicketChannel,
+)
+from tickets.reports import rollups
 
 NO_TIER = "none"  # the filter's value for tickets that arrived without an active contract
 SPLITS = {
@@ -29,6 +38,10 @@ SHARE_BUCKETS = [
 ]
 
 
+def last_day(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+
+
 @dataclasses.dataclass(frozen=True)
 class ReportFilter:
     """The tickets a report counts: received from `start` to `end` (support days, both included), of one tier
@@ -39,28 +52,52 @@ class ReportFilter:
     tier: str = ""
     organization_ids: tuple[int, ...] | None = None
 
-    def q(self) -> Q:
-        q = Q(day__gte=self.start, day__lte=self.end)
+    def parts(self, today: datetime.date | None = None) -> tuple[list[datetime.date], list[tuple]]:
+        """The range as the months it covers whole (their first days: read from the month rollups) and the days
+        of the months it covers in part ((first, last) pairs: read from the day rollups). The current month is
+        whole when the range starts by its first day and ends today or later (no ticket arrives after today)."""
+        today = today or clock.support_today()
+        whole, days = [], []
+        month = self.start.replace(day=1)
+        while month <= self.end:
+            last = last_day(month)
+            current = month <= today <= last
+            if self.start <= month and (self.end >= last or (current and self.end >= today)):
+                whole.append(month)
+            else:
+                days.append((max(self.start, month), min(self.end, last)))
+            month = last + datetime.timedelta(days=1)
+        return whole, days
+
+    def scope(self) -> Q:
+        """The tier and organizations, for either rollup."""
+        q = Q()
         if self.tier:
             q &= Q(tier="" if self.tier == NO_TIER else self.tier)
         if self.organization_ids is not None:
             q &= Q(organization_id__in=self.organization_ids)
         return q
 
-    def sql(self, alias: str = "") -> tuple[str, list]:
-        """The same filter as SQL for the raw median query."""
-        prefix = f"{alias}." if alias else ""
-        parts, params = [f"{prefix}day >= %s", f"{prefix}day <= %s"], [self.start, self.end]
+    def scope_sql(self) -> tuple[list[str], list]:
+        """The same as SQL conditions for the raw median query."""
+        parts, params = [], []
         if self.tier:
-            parts.append(f"{prefix}tier = %s")
+            parts.append("tier = %s")
             params.append("" if self.tier == NO_TIER else self.tier)
         if self.organization_ids is not None:
             if not self.organization_ids:
                 parts.append("1 = 0")
             else:
-                parts.append(f"{prefix}organization_id IN ({', '.join(['%s'] * len(self.organization_ids))})")
+                parts.append(f"organization_id IN ({', '.join(['%s'] * len(self.organization_ids))})")
                 params.extend(self.organization_ids)
-        return " AND ".join(parts), params
+        return parts, params
+
+
+def _days_q(days: list[tuple]) -> Q:
+    q = Q()
+    for first, last in days:
+        q |= Q(day__gte=first, day__lte=last)
+    return q
 
 
 def default_range(*, today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
@@ -80,20 +117,31 @@ def _sums(*names: str) -> dict:
 
 
 COUNT_KEYS = ("month", "tier", "premium", "priority", "channel", "kind", "calendar")
-COUNT_NAMES = ("tickets", "with_target", "met", "breached", "rated_good", "rated_bad")
+COUNT_NAMES = ("tickets", "with_target", "met", "breached", "rated_good", "rated_bad") + tuple(
+    f"share_{bucket}" for bucket, _ in SHARE_BUCKETS
+)
 
 
 def counts(report: ReportFilter) -> list[tuple]:
-    """The rollup's counts grouped by month and every split, as tuples of COUNT_KEYS then COUNT_NAMES (one query;
-    a few thousand rows at most, whatever the number of tickets)."""
-    rows = (
-        ReportRollup.objects.filter(report.q())
-        .values(*COUNT_KEYS)
-        .annotate(**_sums(*COUNT_NAMES))
-        .order_by()
-        .values_list(*COUNT_KEYS, *COUNT_NAMES)
-    )
-    return list(rows)
+    """The rollups' counts grouped by month and every split, as tuples of COUNT_KEYS then COUNT_NAMES: the month
+    rollup for the months the range covers whole, the day rollup for the others (one query each; a few thousand
+    rows at most, whatever the number of tickets). A month in part and in whole gives two rows: fold() adds up."""
+    whole, days = report.parts()
+    picks = []
+    if whole:
+        picks.append(ReportMonthRollup.objects.filter(month__in=whole))
+    if days:
+        picks.append(ReportRollup.objects.filter(_days_q(days)))
+    found = []
+    for rows in picks:
+        found += (
+            rows.filter(report.scope())
+            .values(*COUNT_KEYS)
+            .annotate(**_sums(*COUNT_NAMES))
+            .order_by()
+            .values_list(*COUNT_KEYS, *COUNT_NAMES)
+        )
+    return found
 
 
 def fold(rows: list[tuple], *keys: str) -> dict[tuple, dict[str, int]]:
@@ -112,60 +160,82 @@ def fold(rows: list[tuple], *keys: str) -> dict[tuple, dict[str, int]]:
 
 def medians(report: ReportFilter, dims: tuple[str, ...], periods: list[tuple[str, datetime.date, datetime.date]] = ()):
     """Median minutes to first response (each ticket counted in its target's own calendar) per `dims`, and per
-    period when `periods` (label, first day, last day) are given; computed by the database from the response
-    rollup: a running count over the minutes finds the middle one (or the two middle ones)."""
-    table = ResponseRollup._meta.db_table
-    where, params = report.sql()
-    columns = list(dims)
-    select_dims = ", ".join(columns)
-    if periods:
-        cases = " ".join("WHEN day >= %s AND day <= %s THEN %s" for _ in periods)
-        period_params = [value for label, first, last in periods for value in (first, last, label)]
-        select_dims = f"CASE {cases} END AS period" + (f", {select_dims}" if columns else "")
-        columns = ["period", *columns]
-        params = period_params + params
+    period when `periods` (label, first day, last day; whole months) are given, from the response rollups (months
+    and days as counts() reads them). The database adds the tickets up per bucket of minutes and finds, with a
+    running count in bucket order, the bucket of the middle response (or of the two middle ones); the median is
+    placed inside its bucket by linear interpolation: exact under an hour, within the bucket's width beyond."""
+    whole, days = report.parts()
+    scope, scope_params = report.scope_sql()
+    columns = ["period", *dims] if periods else list(dims)
     group = ", ".join(columns)
-    # No grouping by minutes first: a running count over the rows in minute order finds the middle one all the
-    # same, and the rows come in that order from the index (see ResponseRollup.Meta).
+    picks, params = [], []
+    for table, column, condition, values in (
+        (ResponseMonthRollup._meta.db_table, "month", f"month IN ({', '.join(['%s'] * len(whole))})", whole),
+        (
+            ResponseRollup._meta.db_table,
+            "day",
+            "(" + " OR ".join(["(day >= %s AND day <= %s)"] * len(days)) + ")",
+            [d for pair in days for d in pair],
+        ),
+    ):
+        if not values:
+            continue
+        select = ", ".join(dims)
+        if periods:
+            cases = " ".join(f"WHEN {column} >= %s AND {column} <= %s THEN %s" for _ in periods)
+            select = f"CASE {cases} END AS period" + (f", {select}" if dims else "")
+            params += [value for label, first, last in periods for value in (first, last, label)]
+        where = " AND ".join([condition, *scope])
+        picks.append(f"SELECT {select}, bucket, tickets FROM {table} WHERE {where}")  # noqa: S608 - ours
+        params += [*values, *scope_params]
     sql = f"""
-        SELECT {group}, MIN(CASE WHEN running >= (total + 1) / 2 THEN minutes END),
-               MIN(CASE WHEN running >= total / 2 + 1 THEN minutes END), MAX(total)
-        FROM (
-            SELECT {group}, minutes,
-                   CAST(SUM(tickets) OVER (PARTITION BY {group} ORDER BY minutes ROWS UNBOUNDED PRECEDING) AS INTEGER)
-                       AS running,
-                   CAST(SUM(tickets) OVER (PARTITION BY {group}) AS INTEGER) AS total
-            FROM (SELECT {select_dims}, minutes, tickets FROM {table} WHERE {where}) picked
-        ) ranked
-        GROUP BY {group}
+        WITH picked AS ({" UNION ALL ".join(picks)}),
+        summed AS (
+            SELECT {group}, bucket, CAST(SUM(tickets) AS INTEGER) AS n FROM picked
+            {"WHERE period IS NOT NULL" if periods else ""} GROUP BY {group}, bucket
+        ),
+        ranked AS (
+            SELECT {group}, bucket, n,
+                   SUM(n) OVER (PARTITION BY {group} ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS running,
+                   SUM(n) OVER (PARTITION BY {group}) AS total
+            FROM summed
+        )
+        SELECT {group}, bucket, running - n, n, total FROM ranked
+        WHERE running >= (total + 1) / 2 AND running - n < total / 2 + 1
     """  # noqa: S608 - the names are ours, the values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        found = {}
-        for *key, low, high, total in cursor.fetchall():
-            if key[0] is None and periods:
-                continue
-            found[tuple(key)] = {"median": (low + high) / 2, "responses": total}
-    return found
+        rows = cursor.fetchall()
+    # The rows holding the middle rank(s): (total + 1) // 2 and total // 2 + 1, one rank when the total is odd.
+    at: dict[tuple, dict[int, float]] = {}
+    totals: dict[tuple, int] = {}
+    for *key, bucket, below, n, total in rows:
+        key = tuple(key)
+        totals[key] = total
+        for rank in ((total + 1) // 2, total // 2 + 1):
+            if below < rank <= below + n:
+                at.setdefault(key, {})[rank] = median_in_bucket(bucket, rank - below, n)
+    return {
+        key: {"median": (ranks[(total + 1) // 2] + ranks[total // 2 + 1]) / 2, "responses": total}
+        for key, total in totals.items()
+        if (ranks := at[key])
+    }
 
 
-def share_distribution(report: ReportFilter) -> dict[tuple[str, str], int]:
-    """First responses by the share of their target they took, per target calendar: {(calendar, bucket): n}."""
-    target = F("target_minutes")
-    rows = (
-        ResponseRollup.objects.filter(report.q())
-        .annotate(four=F("minutes") * 4)
-        .values("calendar")
-        .annotate(
-            quarter=Coalesce(Sum("tickets", filter=Q(four__lte=target)), 0),
-            half=Coalesce(Sum("tickets", filter=Q(four__gt=target, four__lte=target * 2)), 0),
-            three_quarters=Coalesce(Sum("tickets", filter=Q(four__gt=target * 2, four__lte=target * 3)), 0),
-            in_time=Coalesce(Sum("tickets", filter=Q(four__gt=target * 3, minutes__lte=target)), 0),
-            late=Coalesce(Sum("tickets", filter=Q(minutes__gt=target)), 0),
-        )
-        .order_by()
-    )
-    return {(row["calendar"], name): row[name] for row in rows for name, _ in SHARE_BUCKETS}
+def median_in_bucket(bucket: int, rank: int, count: int) -> float:
+    """The minutes of the `rank`-th of `count` responses in the bucket starting at `bucket`, spread evenly over the
+    bucket's whole minutes: exact in a one-minute bucket, at most the width less one minute off in the others."""
+    return bucket + (rollups.bucket_width(bucket) - 1) * (rank - 0.5) / count
+
+
+def share_distribution(counts: list[tuple]) -> dict[tuple[str, str], int]:
+    """First responses by the share of their target they took, per target calendar: {(calendar, bucket): n}, from
+    the rows of counts()."""
+    return {
+        (calendar, name): totals[f"share_{name}"]
+        for (calendar,), totals in fold(counts, "calendar").items()
+        for name, _ in SHARE_BUCKETS
+    }
 
 
 def engineers(report: ReportFilter) -> list[dict]:

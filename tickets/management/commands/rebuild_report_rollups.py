@@ -10,5 +10,6 @@ class Command(BaseCommand):
         rows = rebuild_report_rollups()
         self.stdout.write(
             f"Report rollups rebuilt: {rows['report']} ticket rows, {rows['response']} response-time rows, "
+            f"{rows['report_month']} monthly ticket rows, {rows['response_month']} monthly response-time rows, "
             f"{rows['engineer']} engineer rows."
         )
