@@ -307,7 +307,9 @@ def attainment_by_organization(organization_ids, *, since: datetime.date, now=No
     ids = list(organization_ids)
     start = clock.support_day_bounds(since)[0]
     counts = {pk: {"met": 0, "breached": 0, "waiting": 0} for pk in ids}
-    for organization_id, met, breached in met_and_breached_by_organization(ids, since=since):
+    for organization_id, met, breached in met_and_breached_by_organization(
+        ids, since=since, until=clock.support_date(now)
+    ):
         counts[organization_id]["met"] += met
         counts[organization_id]["breached"] += breached
     pending = (

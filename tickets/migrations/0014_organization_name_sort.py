@@ -16,7 +16,7 @@ def copy_names(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("portal", "0008_heartbeat"),
-        ("tickets", "0012_queue_tally_and_indexes"),
+        ("tickets", "0013_report_month_rollups"),
     ]
 
     operations = [

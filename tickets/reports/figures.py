@@ -5,7 +5,7 @@ import datetime
 import operator
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from contracts.models import CalendarKind, Priority, Tier
@@ -122,24 +122,26 @@ COUNT_NAMES = ("tickets", "with_target", "met", "breached", "rated_good", "rated
 )
 
 
-def counts(report: ReportFilter) -> list[tuple]:
-    """The rollups' counts grouped by month and every split, as tuples of COUNT_KEYS then COUNT_NAMES: the month
-    rollup for the months the range covers whole, the day rollup for the others (one query each; a few thousand
-    rows at most, whatever the number of tickets). A month in part and in whole gives two rows: fold() adds up."""
+def _count_rollups(report: ReportFilter) -> list[QuerySet]:
+    """The count rollup rows of the report's range and scope: the month rollup's for the months it covers whole,
+    the day rollup's for the others (one query each)."""
     whole, days = report.parts()
     picks = []
     if whole:
         picks.append(ReportMonthRollup.objects.filter(month__in=whole))
     if days:
         picks.append(ReportRollup.objects.filter(_days_q(days)))
+    return [rows.filter(report.scope()) for rows in picks]
+
+
+def counts(report: ReportFilter) -> list[tuple]:
+    """The rollups' counts grouped by month and every split, as tuples of COUNT_KEYS then COUNT_NAMES: the month
+    rollup for the months the range covers whole, the day rollup for the others (one query each; a few thousand
+    rows at most, whatever the number of tickets). A month in part and in whole gives two rows: fold() adds up."""
     found = []
-    for rows in picks:
+    for rows in _count_rollups(report):
         found += (
-            rows.filter(report.scope())
-            .values(*COUNT_KEYS)
-            .annotate(**_sums(*COUNT_NAMES))
-            .order_by()
-            .values_list(*COUNT_KEYS, *COUNT_NAMES)
+            rows.values(*COUNT_KEYS).annotate(**_sums(*COUNT_NAMES)).order_by().values_list(*COUNT_KEYS, *COUNT_NAMES)
         )
     return found
 
@@ -365,14 +367,19 @@ def organization_attainment(organization_id: int, periods: list[Quarter]) -> lis
     return table
 
 
-def met_and_breached_by_organization(organization_ids, *, since: datetime.date) -> list[tuple[int, int, int]]:
-    """(organization id, met, breached) of the tickets received from the support day `since` on, from the
-    rollups: breaches recorded or answers late (a deadline passed but not swept yet is the caller's to add)."""
-    rows = (
-        ReportRollup.objects.filter(organization_id__in=list(organization_ids), day__gte=since)
-        .values("organization_id")
-        .annotate(met_sum=Sum("met"), breached_sum=Sum("breached"))
-        .order_by()
-        .values_list("organization_id", "met_sum", "breached_sum")
-    )
-    return list(rows)
+def met_and_breached_by_organization(
+    organization_ids, *, since: datetime.date, until: datetime.date
+) -> list[tuple[int, int, int]]:
+    """(organization id, met, breached) of the tickets received from the support day `since` to `until`, from the
+    rollups (whole months from the month rollup): breaches recorded or answers late (a deadline passed but not
+    swept yet is the caller's to add). An organization may come in two rows; the caller adds them up."""
+    report = ReportFilter(start=since, end=until, organization_ids=tuple(organization_ids))
+    found = []
+    for rows in _count_rollups(report):
+        found += (
+            rows.values("organization_id")
+            .annotate(met_sum=Sum("met"), breached_sum=Sum("breached"))
+            .order_by()
+            .values_list("organization_id", "met_sum", "breached_sum")
+        )
+    return found
