@@ -18,6 +18,7 @@ from tickets.models import (
     ReportMonthRollup,
     ReportRollup,
     ResponseMonthRollup,
+    ResponseMonthTotal,
     ResponseRollup,
     Status,
     Ticket,
@@ -290,6 +291,16 @@ def _assert_the_months_are_the_sum_of_the_days():
     for r in ResponseMonthRollup.objects.all():
         response_months[(r.organization_id, r.month, r.tier, r.priority, r.calendar, r.bucket)] += r.tickets
     assert +response_months == _by_month(_rolled_minutes()) == _by_month(_direct_minutes())
+    # Over every organization: the month rows' sum; rows that fell to zero are gone, none negative.
+    over_all = Counter()
+    for (_, month, *rest), n in response_months.items():
+        over_all[(month, *rest)] += n
+    totals = Counter()
+    for r in ResponseMonthTotal.objects.all():
+        totals[(r.month, r.tier, r.priority, r.calendar, r.bucket)] += r.tickets
+    assert totals == +over_all
+    assert not ResponseMonthRollup.objects.filter(tickets__lte=0).exists()
+    assert not ReportMonthRollup.objects.filter(tickets__lte=0).exists()
 
 
 def _engineer_rows():
@@ -414,6 +425,11 @@ def _month_rows(organization, minutes: list[int], month=dt.date(2026, 10, 1), ca
         )
         for b, n in counted.items()
     )
+    # And over every organization, as the refresh keeps them (the reports over every account read these).
+    ResponseMonthTotal.objects.bulk_create(
+        ResponseMonthTotal(month=month, tier="", priority="high", calendar=calendar, bucket=b, tickets=n)
+        for b, n in counted.items()
+    )
 
 
 OCTOBER = ReportFilter(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31))
@@ -527,3 +543,45 @@ def test_the_current_month_is_whole_when_the_range_ends_today(enterprise, suppor
         assert totals[(november,)]["tickets"] == (2 if end.day == 20 else 1)
         responses = totals[(november,)]["tickets"]
         assert figures.medians(report, ("calendar",)) == {("business",): {"median": 45, "responses": responses}}
+
+
+@pytest.mark.skipif(
+    __import__("django.conf").conf.settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="concurrent transactions need PostgreSQL's row locks (SQLite runs one writer at a time)",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_refreshes_of_several_organizations_lose_no_count_and_never_deadlock(
+    enterprise, enterprise_premium, standard, support_engineer
+):
+    """Each organization's refreshes add to the month rows shared by every organization at once: every
+    addition must land, in whatever order the transactions commit, and none may wait on another forever."""
+    import threading
+
+    from django.db import connection
+
+    customers = [enterprise, enterprise_premium, standard, enterprise, enterprise_premium, standard]
+    barrier = threading.Barrier(len(customers))
+    failures = []
+
+    def work(index: int):
+        organization, customer = customers[index]
+        try:
+            barrier.wait()
+            for i in range(5):
+                when = pt(2026, 10, 6 + i, 8, 0)  # the same days and buckets for everyone: shared rows
+                ticket = _open(organization, customer, when, priority="urgent")
+                _reply(ticket, support_engineer, when + dt.timedelta(minutes=20))
+        except Exception as error:  # noqa: BLE001 - a deadlock or a lost row is what this test looks for
+            failures.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(customers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert failures == []
+    assert Ticket.objects.count() == 30
+    _assert_the_months_are_the_sum_of_the_days()
+    assert sum(ResponseMonthTotal.objects.values_list("tickets", flat=True)) == 30

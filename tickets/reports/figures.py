@@ -16,6 +16,7 @@ from tickets.models import (
     ReportMonthRollup,
     ReportRollup,
     ResponseMonthRollup,
+    ResponseMonthTotal,
     ResponseRollup,
     TicketChannel,
 )
@@ -171,8 +172,10 @@ def medians(report: ReportFilter, dims: tuple[str, ...], periods: list[tuple[str
     columns = ["period", *dims] if periods else list(dims)
     group = ", ".join(columns)
     picks, params = [], []
+    # A report over every account reads the whole months from the rows already added up over organizations.
+    months = ResponseMonthTotal if report.organization_ids is None else ResponseMonthRollup
     for table, column, condition, values in (
-        (ResponseMonthRollup._meta.db_table, "month", f"month IN ({', '.join(['%s'] * len(whole))})", whole),
+        (months._meta.db_table, "month", f"month IN ({', '.join(['%s'] * len(whole))})", whole),
         (
             ResponseRollup._meta.db_table,
             "day",

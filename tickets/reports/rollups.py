@@ -8,10 +8,12 @@ the day rows only for the edges, so a report reads a few thousand rows whatever 
 
 The services refresh the (organization, day) a ticket belongs to in the same transaction as the change they
 record (a ticket opened, a first response, a breach, a priority change, a rating), by counting that day's few
-tickets again, then add that (organization, month)'s day rows up again: the counts equal a direct count over
-the tickets by construction, and concurrent changes of the same organization and month queue on an advisory
-lock instead of overwriting each other's counts. `rebuild_report_rollups()` (the management command of the
-same name) counts everything again.
+tickets again, then move the month rows by the difference between the day's old rows and its new ones: the
+counts equal a direct count over the tickets by construction, a refresh costs a day's rows whatever the size
+of the month, concurrent changes of the same organization and month queue on an advisory lock, and the month
+rows shared by every organization (ResponseMonthTotal, read by the reports that span every account) take
+additions in key order, so no change is lost and no two refreshes deadlock. `rebuild_report_rollups()` (the
+management command of the same name) counts everything again.
 """
 
 import datetime
@@ -29,6 +31,7 @@ from tickets.models import (
     ReportMonthRollup,
     ReportRollup,
     ResponseMonthRollup,
+    ResponseMonthTotal,
     ResponseRollup,
     Ticket,
     TicketEvent,
@@ -159,17 +162,22 @@ def _response_rows(tickets: QuerySet) -> list[ResponseRollup]:
     ]
 
 
-# The month rows: the sum of the day rows, by the database (one statement for a month or for all of them).
+# The month rows: the sums of the day rows, per organization and (for the responses) over all organizations.
 _REPORT_MONTH_KEY = ("organization_id", "month", "tier", "premium", "priority", "channel", "kind", "calendar")
 _RESPONSE_MONTH_KEY = ("organization_id", "month", "tier", "priority", "calendar", "bucket")
+_RESPONSE_TOTAL_KEY = ("month", "tier", "priority", "calendar", "bucket")
+# (month table, day table, key, counts): every month row is the sum of the day rows of its key.
+MONTH_SUMS = (
+    (ReportMonthRollup, ReportRollup, _REPORT_MONTH_KEY, COUNTS),
+    (ResponseMonthRollup, ResponseRollup, _RESPONSE_MONTH_KEY, ("tickets",)),
+    (ResponseMonthTotal, ResponseRollup, _RESPONSE_TOTAL_KEY, ("tickets",)),
+)
+DAY_TABLES = (ReportRollup, ResponseRollup)
 
 
 def _sum_months(where: str = "", params: tuple = ()) -> None:
     """Writes the month rows of the day rows matching `where` (the months' old rows must be gone)."""
-    for month_model, day_model, key, counts in (
-        (ReportMonthRollup, ReportRollup, _REPORT_MONTH_KEY, COUNTS),
-        (ResponseMonthRollup, ResponseRollup, _RESPONSE_MONTH_KEY, ("tickets",)),
-    ):
+    for month_model, day_model, key, counts in MONTH_SUMS:
         keys = ", ".join(key)
         sums = ", ".join(f"SUM({c})" for c in counts)
         into, source = month_model._meta.db_table, day_model._meta.db_table
@@ -218,26 +226,68 @@ def _first_responses() -> QuerySet:
 
 
 def rollups_refresh(tickets: Iterable[Ticket]) -> None:
-    """Counts again the (organization, day) of each ticket, then adds up again that (organization, month)'s day
-    rows; call it in the transaction that changed them."""
+    """Counts again the (organization, day) of each ticket and moves the month rows by the difference; call it
+    in the transaction that changed the tickets."""
     touched: dict[tuple[int, datetime.date], set[datetime.date]] = {}
     for t in tickets:
         day = clock.support_date(t.received_at)
         touched.setdefault((t.organization_id, _month(day)), set()).add(day)
+    changes = [{} for _ in MONTH_SUMS]  # per month table: {key: [count changes]}
     for (organization_id, month), days in sorted(touched.items()):  # one order for everyone: no deadlock
         _lock(_LOCK_TICKETS, organization_id, month)
         for day in sorted(days):
             start, end = clock.support_day_bounds(day)
             those = Ticket.objects.filter(organization_id=organization_id, received_at__gte=start, received_at__lt=end)
-            ReportRollup.objects.filter(organization_id=organization_id, day=day).delete()
-            ResponseRollup.objects.filter(organization_id=organization_id, day=day).delete()
-            ReportRollup.objects.bulk_create(_ticket_rows(those))
-            ResponseRollup.objects.bulk_create(_response_rows(those))
-        ReportMonthRollup.objects.filter(organization_id=organization_id, month=month).delete()
-        ResponseMonthRollup.objects.filter(organization_id=organization_id, month=month).delete()
-        last = (month + datetime.timedelta(days=31)).replace(day=1) - datetime.timedelta(days=1)
-        # By day, not by month: the day tables' unique index leads with (organization, day).
-        _sum_months("WHERE organization_id = %s AND day >= %s AND day <= %s", (organization_id, month, last))
+            old = {}
+            for model in DAY_TABLES:
+                rows = model.objects.filter(organization_id=organization_id, day=day)
+                old[model] = list(rows)
+                rows.delete()
+            new = {
+                ReportRollup: ReportRollup.objects.bulk_create(_ticket_rows(those)),
+                ResponseRollup: ResponseRollup.objects.bulk_create(_response_rows(those)),
+            }
+            for (_, day_model, key, counts), change in zip(MONTH_SUMS, changes, strict=True):
+                for sign, rows in ((-1, old[day_model]), (1, new[day_model])):
+                    _count_into(change, ([getattr(r, name) for name in (*key, *counts)] for r in rows), len(key), sign)
+    for (month_model, _, key, counts), change in zip(MONTH_SUMS, changes, strict=True):
+        _add_to_months(month_model, key, counts, change)
+
+
+def _count_into(change: dict, rows, width: int, sign: int) -> None:
+    """Adds each row's counts (after its `width` key values), times `sign`, to `change`'s entry of its key."""
+    for row in rows:
+        key, values = tuple(row[:width]), row[width:]
+        found = change.setdefault(key, [0] * len(values))
+        for i, value in enumerate(values):
+            found[i] += sign * value
+
+
+def _add_to_months(model, key: tuple[str, ...], counts: tuple[str, ...], change: dict) -> None:
+    """Adds the count changes to the month rows of their keys, in one statement with the keys in order (rows
+    shared by organizations are then locked in one order by every transaction: no deadlock), and deletes the
+    rows left at zero. An addition, not a write of totals: concurrent refreshes of other organizations add to
+    the same shared rows without losing each other's counts."""
+    rows = sorted((k, v) for k, v in change.items() if any(v))
+    if not rows:
+        return
+    table = model._meta.db_table
+    columns = ", ".join((*key, *counts))
+    one = "(" + ", ".join(["%s"] * (len(key) + len(counts))) + ")"
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counts)
+    zero = " AND ".join(f"{c} = 0" for c in counts)
+    keys = ", ".join(key)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(rows))} "  # noqa: S608 - our names
+            f"ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+            [value for k, v in rows for value in (*k, *v)],
+        )
+        key_one = "(" + ", ".join(["%s"] * len(key)) + ")"
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {zero} AND ({keys}) IN ({', '.join([key_one] * len(rows))})",  # noqa: S608
+            [value for k, _ in rows for value in k],
+        )
 
 
 def engineer_rollup_refresh(engineer_id: int, moment: datetime.datetime) -> None:
@@ -254,7 +304,14 @@ def engineer_rollup_refresh(engineer_id: int, moment: datetime.datetime) -> None
 @transaction.atomic
 def rebuild_report_rollups() -> dict[str, int]:
     """Counts every rollup again from the tickets (idempotent); returns how many rows each table holds."""
-    for model in (ReportMonthRollup, ResponseMonthRollup, ReportRollup, ResponseRollup, EngineerRollup):
+    for model in (
+        ReportMonthRollup,
+        ResponseMonthRollup,
+        ResponseMonthTotal,
+        ReportRollup,
+        ResponseRollup,
+        EngineerRollup,
+    ):
         model.objects.all().delete()
     tickets = Ticket.objects.all()
     ReportRollup.objects.bulk_create(_ticket_rows(tickets), batch_size=BATCH)
@@ -266,5 +323,6 @@ def rebuild_report_rollups() -> dict[str, int]:
         "response": ResponseRollup.objects.count(),
         "report_month": ReportMonthRollup.objects.count(),
         "response_month": ResponseMonthRollup.objects.count(),
+        "response_month_total": ResponseMonthTotal.objects.count(),
         "engineer": EngineerRollup.objects.count(),
     }
