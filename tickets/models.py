@@ -765,9 +765,15 @@ class ResponseMonthTotal(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
+                fields=["month", "tier", "priority", "calendar", "bucket"], name="one_response_month_total_per_key"
+            )
+        ]
+        indexes = [
+            # The medians read the rows in this order and need nothing else (PostgreSQL: an index-only scan).
+            models.Index(
                 fields=["month", "tier", "priority", "calendar", "bucket"],
-                name="one_response_month_total_per_key",
                 include=["tickets"],
+                name="response_month_total_median",
             )
         ]
 

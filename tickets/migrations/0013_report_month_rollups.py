@@ -161,7 +161,8 @@ class Migration(migrations.Migration):
                 ('tickets', models.IntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('month', 'tier', 'priority', 'calendar', 'bucket'), include=('tickets',), name='one_response_month_total_per_key')],
+                'constraints': [models.UniqueConstraint(fields=('month', 'tier', 'priority', 'calendar', 'bucket'), name='one_response_month_total_per_key')],
+                'indexes': [models.Index(fields=['month', 'tier', 'priority', 'calendar', 'bucket'], include=('tickets',), name='response_month_total_median')],
             },
         ),
         migrations.RunPython(rebuild, migrations.RunPython.noop),
