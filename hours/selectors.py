@@ -172,16 +172,22 @@ def forecast_run_out(usage: Usage, *, today: datetime.date) -> datetime.date | N
     return today + datetime.timedelta(days=math.ceil(usage.remaining / per_day))
 
 
-def hours_summary(organization: Organization, *, today: datetime.date | None = None) -> dict | None:
-    """The current contract year's hours of an organization, for a dashboard; None without an allotment."""
-    return hours_summaries([organization], today=today)[organization.pk]
+def hours_summary(organization: Organization, *, today: datetime.date | None = None, entitlements=None) -> dict | None:
+    """The current contract year's hours of an organization, for a dashboard; None without an allotment.
+
+    `entitlements`: the organization's, already read by the caller for the same support day (`today`), so they
+    are not read again."""
+    known = {organization.pk: entitlements} if entitlements is not None else None
+    return hours_summaries([organization], today=today, entitlements=known)[organization.pk]
 
 
-def hours_summaries(organizations, *, today: datetime.date | None = None) -> dict[int, dict | None]:
-    """`hours_summary()` of several organizations, by id, in a fixed number of queries."""
+def hours_summaries(organizations, *, today: datetime.date | None = None, entitlements=None) -> dict[int, dict | None]:
+    """`hours_summary()` of several organizations, by id, in a fixed number of queries (`entitlements`: theirs on
+    `today`, by organization id, when the caller has them)."""
     today = today or clock.support_today()
     organizations = list(organizations)
-    entitlements = entitlements_for_many(organizations, at=clock.support_noon(today))
+    if entitlements is None:
+        entitlements = entitlements_for_many(organizations, at=clock.support_noon(today))
     with_hours = [e for e in entitlements.values() if e.allotment is not None]
     totals = ledger_totals_of(e.contract.pk for e in with_hours)
     summaries: dict[int, dict | None] = {o.pk: None for o in organizations}

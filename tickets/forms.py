@@ -1,11 +1,12 @@
 from django import forms
+from django.db.models import Exists, OuterRef
 
 from contracts.models import Priority, Tier
 from portal.formstyle import BootstrapFormMixin
 from portal.models import Organization, User
 from portal.text import OneLineField
 from tickets.macros import PLACEHOLDERS
-from tickets.models import Kind, Rating, Status, attachment_size_problem
+from tickets.models import Kind, Rating, Status, Ticket, attachment_size_problem
 from tickets.selectors import SORT_CHOICES, QueueView, staff_users
 
 # Each level's meaning and examples, in the portal's own words (SPEC, Priorities).
@@ -194,6 +195,17 @@ class CcForm(BootstrapFormMixin, forms.Form):
             .exclude(pk=ticket.requester_id)
             .order_by("full_name", "email")
         )
+
+    @classmethod
+    def drawn(cls, ticket, *, prefix: str | None = None) -> "CcForm":
+        """The form as a page draws it, in one query: everyone who may be copied, those copied now checked."""
+        form = cls(prefix=prefix, ticket=ticket)
+        field = form.fields["ccs"]
+        copied = Ticket.ccs.through.objects.filter(ticket_id=ticket.pk, user_id=OuterRef("pk"))
+        people = list(field.queryset.annotate(is_copied=Exists(copied)))
+        field.widget.choices = [(person.pk, field.label_from_instance(person)) for person in people]
+        form.initial["ccs"] = [person.pk for person in people if person.is_copied]
+        return form
 
 
 class TicketNumbersField(forms.Field):

@@ -376,7 +376,7 @@ def satisfaction_report(*, since: datetime.datetime | None = None) -> dict:
 def customer_context(ticket: Ticket, entitlements, *, now: datetime.datetime | None = None) -> dict:
     """What the workspace's side panel tells about the customer, in a fixed number of queries: the contract,
     the account manager, SA hours left, the organization's other open tickets, the requester's last tickets and
-    the requester's local time."""
+    the requester's local time. `entitlements` are the organization's at `now` (the hours reuse them)."""
     from hours.selectors import hours_summary  # hours builds on tickets; this read goes the other way
 
     now = now or timezone.now()
@@ -397,7 +397,11 @@ def customer_context(ticket: Ticket, entitlements, *, now: datetime.datetime | N
     return {
         "entitlements": entitlements,
         "account_manager": organization.account_manager,
-        "hours": hours_summary(organization, today=clock.support_today(now)) if entitlements.allotment else None,
+        "hours": (
+            hours_summary(organization, today=clock.support_today(now), entitlements=entitlements)
+            if entitlements.allotment
+            else None
+        ),
         "other_open": other_open[:10],
         "other_open_more": len(other_open) > 10,
         "other_open_count": tally.organization_open_count(organization.pk) - (1 if ticket.is_open else 0),

@@ -283,19 +283,19 @@ def _sort_columns(current: str) -> list[dict]:
 
 def workspace_context(request, ticket: Ticket, form: WorkspaceForm) -> dict:
     """Everything the workspace shows around its form; a fixed number of queries whatever the data."""
-    entitlements = entitlements_for(ticket.organization)
+    now = timezone.now()
+    entitlements = entitlements_for(ticket.organization, at=now)
     return {
-        "ticket": selectors.with_clock([ticket])[0],
+        "ticket": selectors.with_clock([ticket], now=now)[0],
         "thread": selectors.full_thread(ticket),
         "events": ticket.events.select_related("actor"),
         "attachments": ticket.attachments.filter(comment__isnull=True),
         "form": form,
         "macros": Macro.objects.filter(is_active=True).only("pk", "title"),
         "merge_form": MergeForm(prefix="merge"),
-        "cc_form": CcForm(prefix="cc", ticket=ticket, initial={"ccs": ticket.ccs.all()}),
-        "ccs": ticket.ccs.all(),
+        "cc_form": CcForm.drawn(ticket, prefix="cc"),
         "merged_tickets": ticket.merged_tickets.only("pk", "subject"),
-        "customer": selectors.customer_context(ticket, entitlements),
+        "customer": selectors.customer_context(ticket, entitlements, now=now),
         "entitlements": entitlements,
         "is_architect": roles.is_solution_architect(request.user),
     }
