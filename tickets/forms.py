@@ -1,4 +1,5 @@
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.db.models import Exists, OuterRef
 
 from contracts.models import Priority, Tier
@@ -108,12 +109,27 @@ class StaffReplyForm(ReplyForm):
     field_order = ["visibility", "body", "attachments"]
 
 
+class ListedChoiceIterator(ModelChoiceIterator):
+    """Reads a model field's choices with one plain query, once for the form, rather than through a database
+    cursor each time the field is drawn (Django's way: three round trips to PostgreSQL)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class ListedModelChoiceField(forms.ModelChoiceField):
+    iterator = ListedChoiceIterator
+
+
 class WorkspaceForm(StaffReplyForm):
     """The workspace's one form: a reply or a note, and the ticket's status, assignee, priority and tags."""
 
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 7}), label="Your reply", required=False)
     status = forms.ChoiceField(choices=Status.choices)
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+    assignee = ListedModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
     priority = forms.ChoiceField(choices=Priority.choices)
     priority_reason = forms.CharField(
         max_length=300,
