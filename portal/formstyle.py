@@ -1,4 +1,5 @@
-"""Gives Django forms Bootstrap's classes, so templates can render any field the same way."""
+"""Gives Django forms Bootstrap's classes, so templates can render any field the same way, and a quick renderer for
+the widgets of busy pages."""
 
 from django import forms
 from django.forms.renderers import DjangoTemplates
@@ -19,45 +20,45 @@ class BootstrapFormMixin:
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
+_e = conditional_escape
+
+
 def _attrs(attrs: dict) -> str:
     # django/forms/widgets/attrs.html: False leaves the attribute out, True writes its bare name.
     return "".join(
-        f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{conditional_escape(value)}"'
+        f" {_e(name)}" if value is True else f' {_e(name)}="{_e(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
 
 
 def _input(widget: dict) -> str:
-    value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
-    return f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+    value = "" if widget["value"] is None else f' value="{_e(widget["value"])}"'
+    return f'<input type="{_e(widget["type"])}" name="{_e(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
 
 
 def _input_option(widget: dict) -> str:
     if not widget.get("wrap_label"):
         return _input(widget)
-    label_for = f' for="{conditional_escape(widget["attrs"]["id"])}"' if widget["attrs"].get("id") else ""
+    label_for = f' for="{_e(widget["attrs"]["id"])}"' if widget["attrs"].get("id") else ""
     # The template includes input.html, whose last line ends: the label's text starts on a new line.
-    return f"<label{label_for}>{_input(widget)}\n {conditional_escape(widget['label'])}</label>"
+    return f"<label{label_for}>{_input(widget)}\n {_e(widget['label'])}</label>"
 
 
 def _textarea(widget: dict) -> str:
-    value = conditional_escape(widget["value"]) if widget["value"] else ""
-    return f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+    value = _e(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{_e(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
 
 
 def _select_option(widget: dict) -> str:
-    return (
-        f'<option value="{conditional_escape(widget["value"])}"{_attrs(widget["attrs"])}>'
-        f"{conditional_escape(widget['label'])}</option>"
-    )
+    return f'<option value="{_e(widget["value"])}"{_attrs(widget["attrs"])}>{_e(widget["label"])}</option>'
 
 
 def _select(widget: dict) -> str:
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{_e(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, options, _ in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            parts.append(f'\n  <optgroup label="{_e(group_name)}">')
         parts.extend(f"\n  {_select_option(option)}\n" for option in options)  # each option's template ends a line
         if group_name:
             parts.append("\n  </optgroup>")
@@ -68,7 +69,7 @@ def _select(widget: dict) -> str:
 def _file(widget: dict) -> str | None:
     if widget.get("is_initial"):
         return None  # the template says what the current file is
-    return f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>'
+    return f'<input type="{_e(widget["type"])}" name="{_e(widget["name"])}"{_attrs(widget["attrs"])}>'
 
 
 class QuickWidgetRenderer(DjangoTemplates):

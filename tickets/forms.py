@@ -1,6 +1,6 @@
 from django import forms
-from django.forms.models import ModelChoiceIterator
 from django.db.models import Exists, OuterRef
+from django.forms.models import ModelChoiceIterator
 
 from contracts.models import Priority, Tier
 from portal.formstyle import QUICK_RENDERER, BootstrapFormMixin
