@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import Count, F, Q, QuerySet, TextChoices
+from django.db.models import Count, F, Prefetch, Q, QuerySet, TextChoices
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -10,7 +10,7 @@ from portal import clock, roles
 from portal.models import User
 from tickets import sla, tally
 from tickets.calendars import calendar_for, closure_changes
-from tickets.models import OPEN_STATUSES, Comment, Rating, SatisfactionRating, SlaState, Status, Ticket, WaitingOn
+from tickets.models import OPEN_STATUSES, Attachment, Comment, Rating, SatisfactionRating, SlaState, Status, Ticket, WaitingOn
 from tickets.search import ticket_search
 
 PAGE_SIZE = 50
@@ -251,13 +251,14 @@ def with_clock(tickets, *, now: datetime.datetime | None = None) -> list[Ticket]
     """Adds `state`, `time_left` and `share_left` (in the target's own calendar), `urgency` (a CSS class) and
     `waited` (how long the current turn lasts) to each ticket, with no query per ticket."""
     now = now or timezone.now()
-    changes = closure_changes()
+    changes = None  # the closure days, read once and only when a clock runs
     result = []
     for ticket in tickets:
         ticket.state = ticket.sla_state(now=now)
         ticket.time_left = ticket.share_left = None
         ticket.time_left_text = ""
         if ticket.state in (SlaState.RUNNING, SlaState.AT_RISK):
+            changes = closure_changes() if changes is None else changes
             calendar = calendar_for(ticket.sla_calendar, changes)
             ticket.time_left = calendar.elapsed(now, ticket.first_response_due_at)
             target = calendar.elapsed(ticket.sla_clock_start or ticket.received_at, ticket.first_response_due_at)
@@ -288,11 +289,24 @@ def urgency_class(state: str, share_left: float | None) -> str:
 
 
 def public_thread(ticket: Ticket) -> QuerySet[Comment]:
-    return ticket.comments.filter(public=True).select_related("author").prefetch_related("attachments")
+    """The messages the customer reads, each with its attachments in `files` (tickets/_thread.html)."""
+    return (
+        ticket.comments.filter(public=True)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", to_attr="files"))
+    )
 
 
-def full_thread(ticket: Ticket) -> QuerySet[Comment]:
-    return ticket.comments.select_related("author").prefetch_related("attachments")
+def full_thread(ticket: Ticket) -> tuple[list[Comment], list[Attachment]]:
+    """The whole thread, internal notes too, each message with its attachments in `files`, and the attachments
+    of the ticket's own first message: two queries, however long the thread."""
+    comments = list(ticket.comments.select_related("author"))
+    files: dict[int | None, list[Attachment]] = {}
+    for attachment in ticket.attachments.all():
+        files.setdefault(attachment.comment_id, []).append(attachment)
+    for comment in comments:
+        comment.files = files.get(comment.pk, [])
+    return comments, files.get(None, [])
 
 
 def attainment_by_organization(organization_ids, *, since: datetime.date, now=None) -> dict[int, dict]:

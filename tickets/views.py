@@ -285,11 +285,12 @@ def workspace_context(request, ticket: Ticket, form: WorkspaceForm) -> dict:
     """Everything the workspace shows around its form; a fixed number of queries whatever the data."""
     now = timezone.now()
     entitlements = entitlements_for(ticket.organization, at=now)
+    thread, attachments = selectors.full_thread(ticket)
     return {
         "ticket": selectors.with_clock([ticket], now=now)[0],
-        "thread": selectors.full_thread(ticket),
+        "thread": thread,
         "events": ticket.events.select_related("actor"),
-        "attachments": ticket.attachments.filter(comment__isnull=True),
+        "attachments": attachments,
         "form": form,
         "macros": Macro.objects.filter(is_active=True).only("pk", "title"),
         "merge_form": MergeForm(prefix="merge"),
