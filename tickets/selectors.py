@@ -10,7 +10,17 @@ from portal import clock, roles
 from portal.models import User
 from tickets import sla, tally
 from tickets.calendars import calendar_for, closure_changes
-from tickets.models import OPEN_STATUSES, Attachment, Comment, Rating, SatisfactionRating, SlaState, Status, Ticket, WaitingOn
+from tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Comment,
+    Rating,
+    SatisfactionRating,
+    SlaState,
+    Status,
+    Ticket,
+    WaitingOn,
+)
 from tickets.search import ticket_search
 
 PAGE_SIZE = 50

@@ -629,7 +629,9 @@ def test_the_workspace_reads_a_fixed_number_of_queries_whatever_the_data(
         page = client.get(url).content.decode()
     assert "first.txt" in page and 'data-testid="cc-form"' not in page and "Nobody else in Hooli to copy" in page
 
-    colleagues = [make_user(f"c{i}@hooli.test", organization=organization, full_name=f"Colleague {i}") for i in range(4)]
+    colleagues = [
+        make_user(f"c{i}@hooli.test", organization=organization, full_name=f"Colleague {i}") for i in range(4)
+    ]
     for i in range(12):
         services.comment_add(
             ticket=ticket, author=customer, body=f"m{i}", attachments=[SimpleUploadedFile(f"f{i}.txt", b"x")]
