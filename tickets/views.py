@@ -295,7 +295,8 @@ def workspace_context(request, ticket: Ticket, form: WorkspaceForm) -> dict:
         "macros": Macro.objects.filter(is_active=True).only("pk", "title"),
         "merge_form": MergeForm(prefix="merge"),
         "cc_form": CcForm.drawn(ticket, prefix="cc"),
-        "merged_tickets": ticket.merged_tickets.only("pk", "subject"),
+        # merged_into too: the related manager sets it on each row, and would read it row by row if deferred
+        "merged_tickets": ticket.merged_tickets.only("pk", "subject", "merged_into"),
         "customer": selectors.customer_context(ticket, entitlements, now=now),
         "entitlements": entitlements,
         "is_architect": roles.is_solution_architect(request.user),

@@ -603,7 +603,7 @@ def test_the_ticket_pages_keep_their_query_count_as_the_thread_grows(
 
 
 # The workspace's queries: the user and their groups (2; the session is in the cache), the ticket and its tags
-# (2), the entitlements (6), the thread and its files (2), the closure days for a running clock (1), the people
+# (2), the entitlements (6), the thread and its files (2), the closure days of the support calendar (1), the people
 # who may be copied (1), the side panel's other open tickets, SA hours, open count and last tickets (4), the
 # signed-in user's membership (1), the tickets merged into this one (1), the macros (1), the assignees (1) and
 # the timeline (1). Not one more for a longer thread, more files, tags, people copied or tickets.
@@ -647,8 +647,12 @@ def test_the_workspace_reads_a_fixed_number_of_queries_whatever_the_data(
     workspace.ticket_ccs_set(ticket=ticket, actor=support_engineer, users=colleagues[:2])
     for i in range(14):
         services.ticket_open(organization=organization, requester=customer, subject=f"other {i}", description="d")
-    duplicate = services.ticket_open(organization=organization, requester=customer, subject="Dup", description="d")
-    workspace.ticket_merge(duplicate=duplicate, into=ticket, actor=support_engineer)
+    duplicates = [
+        services.ticket_open(organization=organization, requester=customer, subject=f"Dup {i}", description="d")
+        for i in range(3)
+    ]
+    for duplicate in duplicates:
+        workspace.ticket_merge(duplicate=duplicate, into=ticket, actor=support_engineer)
     Macro.objects.create(title="Thanks", body="Thank you.")
     with django_assert_num_queries(WORKSPACE_QUERIES):
         page = client.get(url).content.decode()
@@ -656,5 +660,5 @@ def test_the_workspace_reads_a_fixed_number_of_queries_whatever_the_data(
     assert all(f"f{i}.txt" in page and f"n{i}.txt" in page for i in range(12))
     assert all(f"?tag=t{i}" in page for i in range(8))
     assert page.count('name="cc-ccs"') == 4 and page.count("checked") >= 2
-    assert f'href="/tickets/{duplicate.pk}/work/">#{duplicate.pk}</a>' in page
+    assert all(f'href="/tickets/{d.pk}/work/">#{d.pk}</a>' in page for d in duplicates)
     assert '<option value="' in page and ">Thanks</option>" in page
