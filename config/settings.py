@@ -84,6 +84,9 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
+# Widgets drawn in Python, exactly as Django's widget templates draw them (portal/formstyle.py).
+FORM_RENDERER = "portal.formstyle.QuickWidgetRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

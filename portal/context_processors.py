@@ -32,7 +32,7 @@ def portal(request) -> dict:
     customer = roles.is_customer(user)
     return {
         "nav_items": nav_for(user),
-        "current_organization": user.organization if user.is_authenticated else None,
+        "current_organization": user.organization if customer else None,  # staff: no query for a membership
         "is_support_staff": roles.is_support_staff(user),
         "is_account_manager": roles.may_edit_contracts(user),
         "support_email": settings.SUPPORT_EMAIL,

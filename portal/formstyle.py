@@ -76,6 +76,7 @@ class QuickWidgetRenderer(DjangoTemplates):
     """Draws the common widgets (inputs, text areas, selects, radio buttons and checkboxes) in Python, exactly as
     Django's own widget templates do, and any other widget with its template. A busy page's form then costs a
     fraction of the time: each widget drawn through a template costs a fresh template context and its includes.
+    It is every form's renderer (settings.FORM_RENDERER).
     tests/test_formstyle.py holds the output to the templates' for every widget drawn here."""
 
     WIDGETS = {
@@ -95,6 +96,3 @@ class QuickWidgetRenderer(DjangoTemplates):
         draw = self.WIDGETS.get(template_name)
         html = draw(context["widget"]) if draw is not None else None
         return html if html is not None else super().render(template_name, context, request=request)
-
-
-QUICK_RENDERER = QuickWidgetRenderer()  # one for all: its template engine (for the other widgets) is built once

@@ -3,7 +3,7 @@ from django.db.models import Exists, OuterRef
 from django.forms.models import ModelChoiceIterator
 
 from contracts.models import Priority, Tier
-from portal.formstyle import QUICK_RENDERER, BootstrapFormMixin
+from portal.formstyle import BootstrapFormMixin
 from portal.models import Organization, User
 from portal.text import OneLineField
 from tickets.macros import PLACEHOLDERS
@@ -148,7 +148,6 @@ class WorkspaceForm(StaffReplyForm):
     tags_was = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
     field_order = ["visibility", "body", "status", "assignee", "priority", "priority_reason", "tags", "attachments"]
     TRACKED = ("status", "assignee", "priority", "tags")
-    default_renderer = QUICK_RENDERER  # the workspace draws it on every ticket page
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -188,7 +187,6 @@ def _tag_text(text: str) -> str:
 
 
 class MergeForm(BootstrapFormMixin, forms.Form):
-    default_renderer = QUICK_RENDERER
     into = forms.CharField(
         max_length=30, label="Merge this ticket into #", help_text="The number of the ticket that stays open."
     )
@@ -201,7 +199,6 @@ class MergeForm(BootstrapFormMixin, forms.Form):
 
 
 class CcForm(BootstrapFormMixin, forms.Form):
-    default_renderer = QUICK_RENDERER
     ccs = forms.ModelMultipleChoiceField(
         queryset=User.objects.none(), required=False, label="People copied", widget=forms.CheckboxSelectMultiple
     )

@@ -259,15 +259,17 @@ def customer_tickets(user, *, status: str = "open", query: str = "") -> QuerySet
 
 def with_clock(tickets, *, now: datetime.datetime | None = None) -> list[Ticket]:
     """Adds `state`, `time_left` and `share_left` (in the target's own calendar), `urgency` (a CSS class) and
-    `waited` (how long the current turn lasts) to each ticket, with no query per ticket."""
+    `waited` (how long the current turn lasts) to each ticket, with no query per ticket (and the closure days read
+    once, only when a clock runs)."""
     now = now or timezone.now()
-    changes = closure_changes()
+    changes = None
     result = []
     for ticket in tickets:
         ticket.state = ticket.sla_state(now=now)
         ticket.time_left = ticket.share_left = None
         ticket.time_left_text = ""
         if ticket.state in (SlaState.RUNNING, SlaState.AT_RISK):
+            changes = closure_changes() if changes is None else changes
             calendar = calendar_for(ticket.sla_calendar, changes)
             ticket.time_left = calendar.elapsed(now, ticket.first_response_due_at)
             target = calendar.elapsed(ticket.sla_clock_start or ticket.received_at, ticket.first_response_due_at)

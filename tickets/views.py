@@ -305,11 +305,11 @@ def workspace_context(request, ticket: Ticket, form: WorkspaceForm) -> dict:
 
 def workspace_ticket(pk: int) -> Ticket:
     # Only what the page reads on every ticket is joined: each more join costs PostgreSQL time to plan. The
-    # ticket it was merged into (rare) is read when there is one.
+    # ticket it was merged into (rare) is read when there is one; the search document (as long as the thread) never.
     return get_object_or_404(
-        Ticket.objects.select_related("organization__account_manager", "requester", "satisfaction").prefetch_related(
-            "tags"
-        ),
+        Ticket.objects.select_related("organization__account_manager", "requester", "satisfaction")
+        .prefetch_related("tags")
+        .defer("search_vector"),
         pk=pk,
     )
 

@@ -5,7 +5,7 @@ from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 
-from portal.formstyle import QUICK_RENDERER, BootstrapFormMixin, QuickWidgetRenderer
+from portal.formstyle import BootstrapFormMixin, QuickWidgetRenderer
 
 TEMPLATES = DjangoTemplates()
 CHOICES = [("a", "Apple & <pear>"), ("b", 'Say "b"'), ("", "None")]
@@ -37,6 +37,9 @@ DATA = {
 }
 
 
+QUICK = QuickWidgetRenderer()
+
+
 def _drawn(form, renderer) -> list[str]:
     form.renderer = renderer
     drawn = []
@@ -59,7 +62,7 @@ def _drawn(form, renderer) -> list[str]:
     ],
 )
 def test_the_quick_renderer_draws_what_the_templates_draw(form):
-    assert _drawn(form(), QUICK_RENDERER) == _drawn(form(), TEMPLATES)
+    assert _drawn(form(), QUICK) == _drawn(form(), TEMPLATES)
 
 
 def test_a_widget_it_does_not_know_is_drawn_by_its_template():
@@ -68,4 +71,10 @@ def test_a_widget_it_does_not_know_is_drawn_by_its_template():
         count = forms.IntegerField()
 
     assert "django/forms/widgets/number.html" not in QuickWidgetRenderer.WIDGETS
-    assert _drawn(Other({"count": "3"}), QUICK_RENDERER) == _drawn(Other({"count": "3"}), TEMPLATES)
+    assert _drawn(Other({"count": "3"}), QUICK) == _drawn(Other({"count": "3"}), TEMPLATES)
+
+
+def test_every_form_draws_with_the_quick_renderer():
+    from django.forms.renderers import get_default_renderer
+
+    assert isinstance(get_default_renderer(), QuickWidgetRenderer)

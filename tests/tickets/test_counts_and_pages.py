@@ -181,8 +181,9 @@ def test_the_workspace_counts_the_organizations_other_open_tickets(client, many,
 
 
 def test_a_deep_page_reads_its_ids_first_then_only_its_rows(client, many, support_engineer):
-    """Numbered pages read the page's ids (the order's index alone), then those rows: a later page costs the
-    queries the first one costs, and its rows come in the list's order."""
+    """Numbered pages read the page's ids (the order's index alone), then those rows: a later page costs no more
+    queries than the first one (fewer when none of its clocks runs: no closure days to read), and its rows come
+    in the list's order."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -194,7 +195,7 @@ def test_a_deep_page_reads_its_ids_first_then_only_its_rows(client, many, suppor
         client.get(reverse("tickets:queue"))
     with CaptureQueriesContext(connection) as last:
         response = client.get(reverse("tickets:queue"), {"page": 2})
-    assert len(last.captured_queries) == len(first.captured_queries)
+    assert len(last.captured_queries) <= len(first.captured_queries)
     expected = [t.pk for t in selectors.ticket_queue(user=support_engineer)]
     assert [t.pk for t in response.context["tickets"]] == expected[50:]
     paginator = IdsFirstPaginator(selectors.ticket_queue(user=support_engineer), 10)
