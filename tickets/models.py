@@ -258,6 +258,8 @@ class Ticket(models.Model):
             models.Index(fields=["waiting_since", "id"], name="ticket_open_waiting", condition=_OPEN),
             # A customer's tickets newest first (their list and the API's default order).
             models.Index(fields=["organization", "received_at", "id"], name="ticket_org_received"),
+            # A requester's latest tickets (the workspace's side panel), however few and old they are.
+            models.Index(fields=["requester", "received_at", "id"], name="ticket_requester_received"),
             PostgresOnlyGinIndex(fields=["search_vector"], name="ticket_search_gin"),
         ]
 

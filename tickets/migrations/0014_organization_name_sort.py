@@ -1,7 +1,9 @@
 """The queue sorts by organization through an index: each ticket keeps its organization's name. And the
 account manager's home finds open connector quotes through an index of their own, and counts each account's
 running clocks from the index of pending deadlines alone (it carries the organization and the arrival). The
-older index of unbreached deadlines goes: the pending one serves the sweep (which reads open tickets only)."""
+older index of unbreached deadlines goes: the pending one serves the sweep (which reads open tickets only). A
+requester's latest tickets get an index: the workspace's side panel walked the arrival index back to find
+them, which for a requester with a few old tickets read most of the table."""
 
 from django.db import migrations, models
 
@@ -65,5 +67,9 @@ class Migration(migrations.Migration):
                 include=("organization_id", "received_at"),
                 name="ticket_deadline_pending",
             ),
+        ),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(fields=["requester", "received_at", "id"], name="ticket_requester_received"),
         ),
     ]
