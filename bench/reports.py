@@ -100,6 +100,7 @@ def load(n: int, *, seed: int = 17) -> None:
         tickets.append(
             Ticket(
                 organization=organization,
+                organization_name=organization.name,  # bulk_create skips Ticket.save()
                 subject=f"Bench ticket {i}",
                 description="Synthetic.",
                 kind=rng.choice(KINDS),

@@ -267,11 +267,21 @@ class Ticket(models.Model):
         return f"#{self.pk} {self.subject}"
 
     def save(self, *args, **kwargs):
-        if self.organization_id and (self._state.adding or not self.organization_name):
+        # The organization's name goes with the ticket (the queue sorts by it): on arrival, and when the ticket
+        # moves to another organization (the Django admin allows it).
+        moved = self.organization_id != getattr(self, "_loaded_organization_id", None)
+        if self.organization_id and (moved or not self.organization_name):
             self.organization_name = self.organization.name
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "organization_name"}
         super().save(*args, **kwargs)
+        self._loaded_organization_id = self.organization_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        ticket = super().from_db(db, field_names, values)
+        ticket._loaded_organization_id = ticket.__dict__.get("organization_id")
+        return ticket
 
     @property
     def reference(self) -> str:

@@ -482,3 +482,18 @@ def test_the_organization_sort_reads_the_name_kept_on_each_ticket_through_a_rena
     client.force_login(support_engineer)
     shown = client.get(reverse("tickets:queue"), {"sort": "organization"}).context["tickets"]
     assert _ids(shown) == _ids(rows)
+
+
+def test_a_ticket_moved_to_another_organization_takes_its_name(world, enterprise, standard):
+    """The admin can move a ticket: its kept name (the organization sort's key) follows, and a plain save of a
+    ticket read from the database reads no organization."""
+    from django.test.utils import CaptureQueriesContext
+
+    ticket = Ticket.objects.filter(organization=standard[0]).first()
+    ticket.organization = enterprise[0]
+    ticket.save()
+    assert Ticket.objects.get(pk=ticket.pk).organization_name == enterprise[0].name
+    again = Ticket.objects.get(pk=ticket.pk)
+    with CaptureQueriesContext(connection) as saved:
+        again.save(update_fields=["subject", "updated_at"])
+    assert not [q for q in saved.captured_queries if "portal_organization" in q["sql"]]
