@@ -610,7 +610,36 @@ class TicketPresence(models.Model):
 # Report rollups: counts kept in the same transaction as the ticket changes they count -----------------------
 
 
-class ReportRollup(models.Model):
+class ReportCounts(models.Model):
+    """What a report rollup counts, and by what: tickets per tier, Premium, priority, channel, kind and target
+    calendar (the day and month tables below each add their period). Counts are signed: a month row takes
+    additions and subtractions (tickets.reports.rollups), and a day row is always written whole."""
+
+    tier = models.CharField(max_length=12, blank=True)
+    premium = models.BooleanField(default=False)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    channel = models.CharField(max_length=12, choices=TicketChannel.choices)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    calendar = models.CharField(max_length=10, choices=CalendarKind.choices, blank=True)
+    tickets = models.IntegerField(default=0)
+    with_target = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0, help_text="With a target and a first response.")
+    met = models.IntegerField(default=0)
+    breached = models.IntegerField(default=0)
+    rated_good = models.IntegerField(default=0)
+    rated_bad = models.IntegerField(default=0)
+    # First responses (with a target calendar and minutes) by the share of their target they took.
+    share_quarter = models.IntegerField(default=0, help_text="Within 25% of the target.")
+    share_half = models.IntegerField(default=0, help_text="Over 25%, within 50% of the target.")
+    share_three_quarters = models.IntegerField(default=0, help_text="Over 50%, within 75% of the target.")
+    share_in_time = models.IntegerField(default=0, help_text="Over 75%, within the target.")
+    share_late = models.IntegerField(default=0, help_text="Over the target.")
+
+    class Meta:
+        abstract = True
+
+
+class ReportRollup(ReportCounts):
     """Tickets received on one support day by one organization, counted per tier, Premium, priority, channel,
     kind and target calendar: what the reports and the customers' attainment page read instead of tickets.
     Kept by tickets.reports.rollups (refreshed with each change it counts; rebuilt by `rebuild_report_rollups`)."""
@@ -620,25 +649,6 @@ class ReportRollup(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="The support-calendar day the tickets arrived.")
     month = models.DateField(help_text="The first day of that day's month (grouped on without date functions).")
-    tier = models.CharField(max_length=12, blank=True)
-    premium = models.BooleanField(default=False)
-    priority = models.CharField(max_length=10, choices=Priority.choices)
-    channel = models.CharField(max_length=12, choices=TicketChannel.choices)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    calendar = models.CharField(max_length=10, choices=CalendarKind.choices, blank=True)
-    tickets = models.PositiveIntegerField(default=0)
-    with_target = models.PositiveIntegerField(default=0)
-    responded = models.PositiveIntegerField(default=0, help_text="With a target and a first response.")
-    met = models.PositiveIntegerField(default=0)
-    breached = models.PositiveIntegerField(default=0)
-    rated_good = models.PositiveIntegerField(default=0)
-    rated_bad = models.PositiveIntegerField(default=0)
-    # First responses (with a target calendar and minutes) by the share of their target they took.
-    share_quarter = models.PositiveIntegerField(default=0, help_text="Within 25% of the target.")
-    share_half = models.PositiveIntegerField(default=0, help_text="Over 25%, within 50% of the target.")
-    share_three_quarters = models.PositiveIntegerField(default=0, help_text="Over 50%, within 75% of the target.")
-    share_in_time = models.PositiveIntegerField(default=0, help_text="Over 75%, within the target.")
-    share_late = models.PositiveIntegerField(default=0, help_text="Over the target.")
 
     objects = VisibleToQuerySet.as_manager()
 
@@ -655,7 +665,7 @@ class ReportRollup(models.Model):
         return f"{self.day} {self.organization_id} {self.tier}/{self.priority}/{self.channel}: {self.tickets}"
 
 
-class ReportMonthRollup(models.Model):
+class ReportMonthRollup(ReportCounts):
     """The sum of one organization's ReportRollup rows of one month, with the same key and counts but the day:
     what the reports read for the months a range covers whole (a few thousand rows a year, whatever the tickets)."""
 
@@ -663,24 +673,6 @@ class ReportMonthRollup(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="The first day of the month.")
-    tier = models.CharField(max_length=12, blank=True)
-    premium = models.BooleanField(default=False)
-    priority = models.CharField(max_length=10, choices=Priority.choices)
-    channel = models.CharField(max_length=12, choices=TicketChannel.choices)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    calendar = models.CharField(max_length=10, choices=CalendarKind.choices, blank=True)
-    tickets = models.IntegerField(default=0)
-    with_target = models.IntegerField(default=0)
-    responded = models.IntegerField(default=0)
-    met = models.IntegerField(default=0)
-    breached = models.IntegerField(default=0)
-    rated_good = models.IntegerField(default=0)
-    rated_bad = models.IntegerField(default=0)
-    share_quarter = models.IntegerField(default=0)
-    share_half = models.IntegerField(default=0)
-    share_three_quarters = models.IntegerField(default=0)
-    share_in_time = models.IntegerField(default=0)
-    share_late = models.IntegerField(default=0)
 
     objects = VisibleToQuerySet.as_manager()
 

@@ -165,5 +165,95 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['month', 'tier', 'priority', 'calendar', 'bucket'], include=('tickets',), name='response_month_total_median')],
             },
         ),
+        migrations.AlterField(
+            model_name='reportmonthrollup',
+            name='responded',
+            field=models.IntegerField(default=0, help_text='With a target and a first response.'),
+        ),
+        migrations.AlterField(
+            model_name='reportmonthrollup',
+            name='share_half',
+            field=models.IntegerField(default=0, help_text='Over 25%, within 50% of the target.'),
+        ),
+        migrations.AlterField(
+            model_name='reportmonthrollup',
+            name='share_in_time',
+            field=models.IntegerField(default=0, help_text='Over 75%, within the target.'),
+        ),
+        migrations.AlterField(
+            model_name='reportmonthrollup',
+            name='share_late',
+            field=models.IntegerField(default=0, help_text='Over the target.'),
+        ),
+        migrations.AlterField(
+            model_name='reportmonthrollup',
+            name='share_quarter',
+            field=models.IntegerField(default=0, help_text='Within 25% of the target.'),
+        ),
+        migrations.AlterField(
+            model_name='reportmonthrollup',
+            name='share_three_quarters',
+            field=models.IntegerField(default=0, help_text='Over 50%, within 75% of the target.'),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='breached',
+            field=models.IntegerField(default=0),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='met',
+            field=models.IntegerField(default=0),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='rated_bad',
+            field=models.IntegerField(default=0),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='rated_good',
+            field=models.IntegerField(default=0),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='responded',
+            field=models.IntegerField(default=0, help_text='With a target and a first response.'),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='share_half',
+            field=models.IntegerField(default=0, help_text='Over 25%, within 50% of the target.'),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='share_in_time',
+            field=models.IntegerField(default=0, help_text='Over 75%, within the target.'),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='share_late',
+            field=models.IntegerField(default=0, help_text='Over the target.'),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='share_quarter',
+            field=models.IntegerField(default=0, help_text='Within 25% of the target.'),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='share_three_quarters',
+            field=models.IntegerField(default=0, help_text='Over 50%, within 75% of the target.'),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='tickets',
+            field=models.IntegerField(default=0),
+        ),
+        migrations.AlterField(
+            model_name='reportrollup',
+            name='with_target',
+            field=models.IntegerField(default=0),
+        ),
         migrations.RunPython(rebuild, migrations.RunPython.noop),
     ]
