@@ -1,5 +1,6 @@
 """Reports from the rollups: hand-computed figures, rollups equal to a direct count, scope, filters, queries."""
 
+import dataclasses
 import datetime as dt
 import statistics
 from collections import Counter
@@ -521,6 +522,34 @@ def test_a_range_with_partial_edge_months_counts_exactly_its_days(three_organiza
         key: {"median": _bucketed_median(values), "responses": len(values)} for key, values in minutes.items()
     }
     assert {key[0] for key in medians} == {dt.date(2026, 10, 1), dt.date(2026, 11, 1), dt.date(2026, 12, 1)}
+
+
+def test_the_monthly_medians_over_every_account_equal_those_added_up_per_account(
+    three_organizations, support_engineer, time_machine
+):
+    """The monthly chart's medians read the rows shared by every account as they are (one per month, tier,
+    priority, calendar and bucket: nothing to add up); an account manager's report over the same accounts adds
+    up the rows of each. Both give the tickets' own bucketed medians."""
+    time_machine.move_to(pt(2027, 1, 20, 12, 0), tick=False)
+    first = pt(2026, 10, 1, 7, 0)
+    for i in range(30):  # October and November, three accounts, answered after 3 min to 30 h
+        organization, customer = three_organizations[i % 3]
+        when = first + dt.timedelta(days=2 * i, hours=i % 5)
+        ticket = _open(organization, customer, when, priority=("high", "normal")[i % 2])
+        _reply(ticket, support_engineer, when + dt.timedelta(minutes=3 + (i * 211) % (60 * 30)))
+    dims = ("month", "tier", "priority", "calendar")
+    everyone = ReportFilter(start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 30))
+    assert everyone.parts() == ([dt.date(2026, 10, 1), dt.date(2026, 11, 1)], [])
+    ids = tuple(organization.pk for organization, _ in three_organizations)
+    minutes: dict[tuple, list[int]] = {}
+    for t in Ticket.objects.all():
+        if _timed(t):
+            month = t.received_at.astimezone(pt(2026, 1, 1).tzinfo).date().replace(day=1)
+            minutes.setdefault((month, t.tier, t.priority, t.sla_calendar), []).append(t.first_response_minutes)
+    expected = {key: {"median": _bucketed_median(values), "responses": len(values)} for key, values in minutes.items()}
+    assert len(expected) > 4
+    assert figures.medians(everyone, dims) == expected
+    assert figures.medians(dataclasses.replace(everyone, organization_ids=ids), dims) == expected
 
 
 def test_the_current_month_is_whole_when_the_range_ends_today(enterprise, support_engineer, time_machine):
