@@ -201,12 +201,12 @@ def medians(report: ReportFilter, dims: tuple[str, ...], periods: list[tuple[str
         where = " AND ".join([condition, *scope])
         picks.append(f"SELECT {select}, bucket, tickets FROM {table} WHERE {where}")  # noqa: S608 - ours
         params += [*values, *scope_params]
-    summing = (
-        f"SELECT {group}, bucket, tickets AS n FROM picked"
-        if summed_already
-        else f"""SELECT {group}, bucket, CAST(SUM(tickets) AS INTEGER) AS n FROM picked
-            {"WHERE period IS NOT NULL" if periods else ""} GROUP BY {group}, bucket"""
-    )
+    # The names are ours; the values are parameters.
+    if summed_already:
+        summing = f"SELECT {group}, bucket, tickets AS n FROM picked"  # noqa: S608
+    else:
+        summing = f"""SELECT {group}, bucket, CAST(SUM(tickets) AS INTEGER) AS n FROM picked
+            {"WHERE period IS NOT NULL" if periods else ""} GROUP BY {group}, bucket"""  # noqa: S608
     sql = f"""
         WITH picked AS ({" UNION ALL ".join(picks)}),
         summed AS ({summing}),
