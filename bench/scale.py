@@ -14,6 +14,8 @@ Run: .venv/bin/python bench/scale.py [N] [--keep] [--explain] [--requests 30] [-
   `--requests` sequential requests, each on a new connection; median and p95 in ms. Query counts are
   taken in-process (Django's test client) for the same URL.
 * `--explain` prints EXPLAIN ANALYZE of the main queries; the sweep (`sla_sweep`) is timed last.
+* The header gives PostgreSQL's memory settings and a measure of the machine's Python speed: compare tables
+  taken on different days with it in mind.
 """
 
 from __future__ import annotations
@@ -588,6 +590,19 @@ def sweep_timing(now: datetime.datetime) -> None:
         print("\n".join(row[0] for row in cursor.fetchall()))
 
 
+def python_speed() -> float:
+    """Seconds for ten million additions in a Python loop (best of three): the same machines differ from one day
+    to the next by up to 2×, so a table is read beside this figure (the lower, the faster)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tickets", nargs="?", type=int, default=100_000)
@@ -629,7 +644,7 @@ def main() -> None:
         work_mem = cursor.fetchone()[0]
     print(
         f"PostgreSQL {connection.pg_version}: shared_buffers={buffers}, work_mem={work_mem} (defaults); "
-        f"{os.cpu_count()} cores"
+        f"{os.cpu_count()} cores; this machine's Python speed: {python_speed():.2f} s"
     )
     agent = User.objects.get(email="agent0@bench.test")
     admin = User.objects.get(email="c0@org1.bench.test")
