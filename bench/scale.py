@@ -439,10 +439,13 @@ def serve(url: str) -> subprocess.Popen:
     )
     for _ in range(100):
         try:
-            http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/healthz/")
-            return process
+            probe = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
+            probe.request("GET", "/healthz")  # the health check: 200 once Django answers with its database up
+            if probe.getresponse().status == 200:
+                return process
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     process.terminate()
     raise SystemExit("gunicorn did not start")
 
