@@ -164,11 +164,12 @@ class Portal:
         page.wait_for_url(lambda url: not url.endswith("/accounts/login/"))
         return page
 
-    def screenshot(self, page, name: str) -> Path:
-        """Saves the whole page to test-artifacts/<name>.png (ignored by git) for a person to look at."""
+    def screenshot(self, page, name: str, *, full_page: bool = True) -> Path:
+        """Saves the whole page (or only what the window shows) to test-artifacts/<name>.png (ignored by git) for
+        a person to look at."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def close(self):
