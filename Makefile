@@ -35,6 +35,8 @@ run: seed
 	@mkdir -p var
 	@echo "Serving the portal at http://$(HOST):$(PORT)/ (sign in as alice@acme.test / portal-demo-2026)"
 	@echo "Worker and beat use the broker $(RUN_BROKER_URL); /healthz says whether they are up."
+	@# The queues exist before the three start: on a new SQLite broker two of them could create one at once.
+	CELERY_BROKER_URL=$(RUN_BROKER_URL) $(BIN)/python manage.py declare_broker_queues
 	exec env HOST=$(HOST) PORT=$(PORT) CELERY_BROKER_URL=$(RUN_BROKER_URL) $(BIN)/honcho -f Procfile.dev start
 
 test: install-test
