@@ -1,12 +1,19 @@
 """The one place that turns a contract into entitlements: tier, channels, targets, hours.
 
 Every other part of the portal asks `entitlements_for()`; nothing else derives a tier.
+
+Each process keeps the answers it worked out (the `entitlements` cache) by organization, support day and the
+contracts' change stamp, a number PostgreSQL moves in the same transaction as any write to contracts, add-ons,
+engagements, connectors, Slack channels or response targets (contracts/migrations/0005). Reading the stamp is one
+query; an answer found under it is exactly what the six queries below would give.
 """
 
 import dataclasses
 import datetime
 from dataclasses import dataclass, field
 
+from django.core.cache import caches
+from django.db import connection
 from django.utils import timezone
 
 from contracts.models import (
@@ -128,7 +135,8 @@ def entitlements_for(organization: Organization, *, at: datetime.datetime | None
 
 
 def entitlements_for_many(organizations, *, at: datetime.datetime | None = None) -> dict[int, Entitlements]:
-    """`entitlements_for()` of several organizations at one moment, by organization id, in six queries.
+    """`entitlements_for()` of several organizations at one moment, by organization id: one query for the
+    contracts' change stamp, and six more for the organizations this process has no answer for under it.
 
     Pages and endpoints that list organizations ask this once, never `entitlements_for()` per row.
     """
@@ -136,8 +144,37 @@ def entitlements_for_many(organizations, *, at: datetime.datetime | None = None)
     if timezone.is_naive(at):
         raise ValueError("entitlements_for() needs an aware datetime.")
     organizations = list(organizations)
-    ids = [o.pk for o in organizations]
     day = support_date(at)
+    stamp = contracts_stamp()
+    if stamp is None:
+        return _entitlements_of(organizations, day)
+    cache = caches["entitlements"]
+    keys = {o.pk: f"{o.pk}:{day.isoformat()}:{stamp}" for o in organizations}
+    kept = cache.get_many(keys.values())
+    missing = [o for o in organizations if keys[o.pk] not in kept]
+    found = _entitlements_of(missing, day) if missing else {}
+    # Kept without the organization, which is the caller's: the answer is put back on the instance asked about.
+    cache.set_many({keys[pk]: dataclasses.replace(e, organization=None) for pk, e in found.items()})
+    for o in organizations:
+        if o.pk not in found:
+            found[o.pk] = dataclasses.replace(kept[keys[o.pk]], organization=o)
+    return found
+
+
+def contracts_stamp() -> int | None:
+    """The contracts' change stamp as this transaction sees it (its own writes included), or None where the
+    database keeps none (SQLite, in the demo) or it was emptied (a test database's flush)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n FROM contracts_entitlements_stamp WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _entitlements_of(organizations: list[Organization], day: datetime.date) -> dict[int, Entitlements]:
+    """The six queries: contracts in force with their add-ons, connectors and engagements; Slack channels; targets."""
+    ids = [o.pk for o in organizations]
     contracts = _contracts_in_force(ids, on=day)
     slack_ids: dict[int, list[str]] = {}
     for organization_id, channel_id in (

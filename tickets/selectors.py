@@ -429,7 +429,12 @@ def customer_context(ticket: Ticket, entitlements, *, now: datetime.datetime | N
         ),
         "other_open": other_open[:10],
         "other_open_more": len(other_open) > 10,
-        "other_open_count": tally.organization_open_count(organization.pk) - (1 if ticket.is_open else 0),
+        # Ten or fewer are all listed: counted as they are; more are counted from the tally.
+        "other_open_count": (
+            tally.organization_open_count(organization.pk) - (1 if ticket.is_open else 0)
+            if len(other_open) > 10
+            else len(other_open)
+        ),
         "recent": list(recent.order_by("-received_at", "-pk")[:5]),
         "local_time": clock.when(now, tz=zone) if zone else "",
         "local_zone": getattr(requester, "time_zone", ""),

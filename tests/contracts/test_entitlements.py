@@ -1,12 +1,16 @@
+import contextlib
 import datetime as dt
 import itertools
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
-from contracts.entitlements import entitlements_for, support_tier
-from contracts.models import AddOn, Contract, Engagement, ResponseTarget, SlackChannel
+from contracts import entitlements as entitlements_module
+from contracts.entitlements import contracts_stamp, entitlements_for, entitlements_for_many, support_tier
+from contracts.models import AddOn, Connector, Contract, Engagement, ResponseTarget, SlackChannel
+from portal.clock import support_date
 from tests.clock import TERM_END, TERM_START
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +165,88 @@ def test_response_target_validation():
     target.target_minutes = 0
     with pytest.raises(ValidationError):
         target.full_clean()
+
+
+# The process cache: a second reading costs the stamp alone, and any write to what entitlements are made of,
+# by any route (a service, a bulk update, a raw delete), is seen by the very next reading.
+
+
+def test_a_second_reading_of_the_same_day_is_one_query(acme, make_contract, django_assert_num_queries):
+    make_contract(acme, add_ons=["enterprise_support"])
+    first = entitlements_for(acme, at=AT)
+    with django_assert_num_queries(1):
+        again = entitlements_for(acme, at=AT)
+    assert again == first and again.organization is acme
+    assert again.contract is not first.contract  # a copy: the kept answer cannot be changed through a reader
+
+
+def test_the_stamp_moves_with_every_write_and_never_goes_back(acme, make_contract):
+    before = contracts_stamp()
+    make_contract(acme)
+    after = contracts_stamp()
+    assert before is not None and after > before
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        SlackChannel.objects.create(organization=acme, channel_id="C0ROLLBACK")
+        rolled_back = contracts_stamp()
+        raise RuntimeError("undo")
+    assert contracts_stamp() == after < rolled_back
+    ResponseTarget.objects.filter(pk=-1).update(target_minutes=1)  # a write that changes no row moves it too
+    assert contracts_stamp() > rolled_back
+
+
+WRITES = {
+    "add-on added": lambda c: AddOn.objects.create(contract=c, kind="premium_support"),
+    "add-on switched off": lambda c: c.add_ons.update(is_active=False),
+    "contract ended": lambda c: Contract.objects.filter(pk=c.pk).update(term_end=dt.date(2026, 11, 1)),
+    "contract deleted": lambda c: Contract.objects.filter(pk=c.pk).delete(),
+    "connector added": lambda c: c.connectors.add(Connector.objects.create(name="Cached", slug="cached")),
+    "Slack channel mapped": lambda c: SlackChannel.objects.create(organization=c.organization, channel_id="C0NEW"),
+    "engagement agreed": lambda c: Engagement.objects.create(
+        contract=c, name="ERP", scope="Move", quoted_hours=Decimal("5"), status="active", via_slack=True
+    ),
+    "target changed": lambda c: ResponseTarget.objects.filter(source="enterprise", priority="urgent").update(
+        target_minutes=60
+    ),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_any_write_is_seen_by_the_next_reading(acme, make_contract, write):
+    contract = make_contract(acme, add_ons=["enterprise_support"])
+    cached = entitlements_for(acme, at=AT)
+    assert entitlements_for(acme, at=AT) == cached  # kept
+    write(contract)
+    assert entitlements_for(acme, at=AT) == _computed(acme)
+    assert entitlements_for(acme, at=AT) != cached
+
+
+def test_an_answer_read_inside_a_rolled_back_write_is_never_served(acme, make_contract):
+    make_contract(acme, add_ons=["enterprise_support"])
+    assert not entitlements_for(acme, at=AT).premium
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        AddOn.objects.create(contract=acme.contracts.get(), kind="premium_support")
+        assert entitlements_for(acme, at=AT).premium  # the writer sees its own write, kept under its own stamp
+        raise RuntimeError("undo")
+    assert not entitlements_for(acme, at=AT).premium
+
+
+def test_each_support_day_is_its_own_answer(acme, make_contract):
+    make_contract(acme, term_end=dt.date(2026, 11, 27))
+    assert entitlements_for(acme, at=AT).contract is not None  # 27 Nov, the last day
+    assert entitlements_for(acme, at=AT + dt.timedelta(days=1)).contract is None
+
+
+def test_many_organizations_mix_kept_and_new_answers(acme, globex, make_contract, django_assert_num_queries):
+    make_contract(acme, add_ons=["enterprise_support"])
+    make_contract(globex)
+    entitlements_for(acme, at=AT)
+    with django_assert_num_queries(1 + 6):  # the stamp, then one reading for Globex alone
+        both = entitlements_for_many([acme, globex], at=AT)
+    assert (both[acme.pk].tier, both[globex.pk].tier) == ("enterprise", "standard")
+    assert both[acme.pk].organization is acme and both[globex.pk].organization is globex
+    assert both == {acme.pk: _computed(acme), globex.pk: _computed(globex)}
+
+
+def _computed(organization):
+    """What the six queries give, whatever the cache holds."""
+    return entitlements_module._entitlements_of([organization], support_date(AT))[organization.pk]
