@@ -8,11 +8,13 @@ Run: .venv/bin/python bench/scale.py [N] [--keep] [--explain] [--requests 30] [-
   at-risk and breach marks are what the sweep would have recorded, and the turn (`waiting_on`) is set. Rows
   go in with PostgreSQL's COPY; the secondary indexes are dropped during the load and built again after.
   Search documents are left empty (search is not measured here).
-* Database: its own, `portal_scale` (DATABASE_URL names another). `--keep` keeps it and reuses it when it
+* Database: its own, `portal_scale` (SCALE_DATABASE_URL names another). `--keep` keeps it and reuses it when it
   already holds N tickets, so a second run only measures.
-* Serving: gunicorn with 2 sync workers, DEBUG off, CONN_MAX_AGE=60. Each page: 3 warm-ups, then
-  `--requests` sequential requests, each on a new connection; median and p95 in ms. Query counts are
-  taken in-process (Django's test client) for the same URL.
+* Serving: gunicorn with 2 sync workers, DEBUG off, CONN_MAX_AGE=60, the cache and sessions in Redis as in
+  production (`SCALE_REDIS_URL`, default database 14, emptied first; with no Redis, sessions are read from
+  PostgreSQL). Each page: 3 warm-ups, then `--requests` sequential requests, each on a new connection; median
+  and p95 in ms. Query counts are taken in-process (Django's test client) for the same URL, with the server's
+  session store.
 * `--explain` prints EXPLAIN ANALYZE of the main queries; the sweep (`sla_sweep`) is timed last.
 * The header gives PostgreSQL's memory settings and a measure of the machine's Python speed: compare tables
   taken on different days with it in mind.
@@ -21,6 +23,7 @@ Run: .venv/bin/python bench/scale.py [N] [--keep] [--explain] [--requests 30] [-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import enum
 import http.client
@@ -42,6 +45,7 @@ ORGANIZATIONS = 10
 OPEN_SHARE = 0.35
 COMMENTS_PER_TICKET = 3
 PORT = 8719
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 # The server and this process (which signs the sessions' cookies) share a key that exists only for the bench.
 SECRET_KEY = "bench-only-" + "0123456789abcdef" * 4  # noqa: S105
 WORDS = (
@@ -404,6 +408,24 @@ def load(url: str, n: int, *, now: datetime.datetime) -> dict:
 # Measuring --------------------------------------------------------------------------------------------
 
 
+def as_served(redis_url: str):
+    """This process's settings made like the served portal's where a page can tell: the cache and the sessions
+    (a session made here must be found there; a query count taken here must be the served page's)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    if not redis_url:
+        return contextlib.nullcontext()
+    cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": redis_url,
+        "KEY_PREFIX": settings.CACHE_KEY_PREFIX,
+    }
+    return override_settings(
+        CACHES={**settings.CACHES, "default": cache}, SESSION_ENGINE="django.contrib.sessions.backends.cache"
+    )
+
+
 def session_cookie(user) -> str:
     from django.test import Client
 
@@ -412,14 +434,32 @@ def session_cookie(user) -> str:
     return client.cookies["sessionid"].value
 
 
-def serve(url: str) -> subprocess.Popen:
+def bench_redis() -> str:
+    """The Redis database the served portal keeps its cache and sessions in, as in production (README), emptied
+    here; "" when no Redis answers (then sessions are read from PostgreSQL, one more query a page)."""
+    url = os.environ.get("SCALE_REDIS_URL", DEFAULT_REDIS_URL)
+    if not url:
+        return ""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).flushdb()
+    except redis.RedisError as error:
+        print(f"no Redis at {url} ({error}): sessions are read from PostgreSQL")
+        return ""
+    return url
+
+
+def serve(url: str, redis_url: str) -> subprocess.Popen:
     env = dict(
         os.environ,
         DATABASE_URL=url,
         DEBUG="false",
         SECRET_KEY=SECRET_KEY,
         CONN_MAX_AGE="60",
-        REDIS_URL="",
+        # Cache and sessions in Redis, as in production. The pages measured enqueue nothing; should one, the task
+        # waits in this bench-only Redis database, which nothing consumes and which is emptied.
+        REDIS_URL=redis_url,
         MFA_REQUIRED_FOR_STAFF="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
     )
@@ -657,25 +697,27 @@ def main() -> None:
     biggest = Ticket.objects.filter(organization=admin.organization).order_by("-pk").values_list("pk", flat=True)[0]
     if options.explain:
         explain(agent)
-    server = serve(url)
+    redis_url = bench_redis()
+    server = serve(url, redis_url)
     rows = []
     try:
-        cookies = {user.pk: session_cookie(user) for user in (agent, admin, manager)}
-        wanted = [w for w in options.only.split(",") if w]
-        contract = admin.organization.contracts.values_list("pk", flat=True).first()
-        for name, path, user in pages(agent, admin, manager, biggest, contract):
-            if wanted and not any(w in name for w in wanted):
-                continue
-            if any(w and w in name for w in options.skip.split(",")):
-                continue
-            if path is None:
-                path = deep_api_path(user)
-            rows.append(measure(name, path, user, cookies[user.pk], options.requests))
-            row = rows[-1]
-            print(
-                f"{row['page']:<36} {row['median']:>9.1f} {row['p95']:>9.1f} {row['queries']:>7} {row['n']:>4}",
-                flush=True,
-            )
+        with as_served(redis_url):  # sessions made and queries counted as the server does
+            cookies = {user.pk: session_cookie(user) for user in (agent, admin, manager)}
+            wanted = [w for w in options.only.split(",") if w]
+            contract = admin.organization.contracts.values_list("pk", flat=True).first()
+            for name, path, user in pages(agent, admin, manager, biggest, contract):
+                if wanted and not any(w in name for w in wanted):
+                    continue
+                if any(w and w in name for w in options.skip.split(",")):
+                    continue
+                if path is None:
+                    path = deep_api_path(user)
+                rows.append(measure(name, path, user, cookies[user.pk], options.requests))
+                row = rows[-1]
+                print(
+                    f"{row['page']:<36} {row['median']:>9.1f} {row['p95']:>9.1f} {row['queries']:>7} {row['n']:>4}",
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait()
