@@ -51,10 +51,10 @@ class SatisfactionSerializer(serializers.ModelSerializer):
 
 
 class TagsField(serializers.ListField):
-    """A ticket's tag names (from the prefetched tags)."""
+    """A ticket's tag names: from the list a list endpoint prefetched, else from its tags."""
 
     def get_attribute(self, ticket):
-        return [tag.name for tag in ticket.tags.all()]
+        return [tag.name for tag in selectors.prefetched_tags(ticket)]
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -266,7 +266,7 @@ class TicketViewSet(
         return (
             Ticket.objects.visible_to(self.request.user)
             .select_related("organization", "requester", "assignee", "satisfaction")
-            .prefetch_related("tags")
+            .prefetch_related(selectors.TAGS_PREFETCH)
             .order_by("-received_at", "-pk")
         )
 

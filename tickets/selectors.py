@@ -18,6 +18,7 @@ from tickets.models import (
     SatisfactionRating,
     SlaState,
     Status,
+    Tag,
     Ticket,
     WaitingOn,
 )
@@ -202,6 +203,17 @@ QUEUE_ROW_FIELDS = (
 )
 
 
+# A list's tickets get their tags as a plain list (`prefetched_tags`): Django's default, a related manager on each
+# row, costs a queryset per row to build, ~2 ms on a page of 50.
+TAGS_PREFETCH = Prefetch("tags", to_attr="prefetched_tags")
+
+
+def prefetched_tags(ticket: Ticket) -> list[Tag]:
+    """The ticket's tags: the list `TAGS_PREFETCH` read with the page, else one query."""
+    found = getattr(ticket, "prefetched_tags", None)
+    return list(ticket.tags.all()) if found is None else found
+
+
 def ticket_queue(*, filters: dict | None = None, user=None, now: datetime.datetime | None = None) -> QuerySet[Ticket]:
     """Open tickets (or those of one status), narrowed by a view, filters, tags and a search, in `sort` order;
     each row loads only what the queue shows (QUEUE_ROW_FIELDS)."""
@@ -233,7 +245,7 @@ def ticket_queue(*, filters: dict | None = None, user=None, now: datetime.dateti
         qs = qs.filter(tags__name=filters["tag"].strip().lower())
     if filters.get("q"):
         qs = ticket_search(qs, filters["q"], include_notes=True)
-    return tickets_sorted(qs, filters.get("sort") or "deadline").prefetch_related("tags")
+    return tickets_sorted(qs, filters.get("sort") or "deadline").prefetch_related(TAGS_PREFETCH)
 
 
 def queue_ordered(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:

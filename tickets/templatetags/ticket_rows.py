@@ -15,6 +15,7 @@ from contracts.models import CalendarKind, Priority
 from portal import clock
 from portal.templatetags.portal_format import duration
 from tickets.models import Kind, SlaState, Status, TicketChannel, WaitingOn
+from tickets.selectors import prefetched_tags
 
 register = template.Library()
 
@@ -118,7 +119,7 @@ def queue_row(ticket, query) -> str:
 
 
 def _tag_links(ticket, query):
-    for tag in ticket.tags.all():
+    for tag in prefetched_tags(ticket):
         params = query.copy()
         params["tag"] = tag.name
         params.pop("page", None)
