@@ -54,6 +54,9 @@ class TagsField(serializers.ListField):
     """A ticket's tag names: from the list a list endpoint prefetched, else from its tags."""
 
     def get_attribute(self, ticket):
+        request = self.context.get("request")
+        if request is not None and not roles.is_support_staff(request.user):
+            return None  # staff only: customers read null, and their lists read no tags
         return [tag.name for tag in selectors.prefetched_tags(ticket)]
 
 
@@ -160,14 +163,6 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_escalated(self, ticket) -> bool:
         return ticket.escalated_at is not None
 
-    def to_representation(self, ticket):
-        data = super().to_representation(ticket)
-        request = self.context.get("request")
-        staff = request is not None and roles.is_support_staff(request.user)
-        if not staff:
-            data["tags"] = None  # staff only
-        return data
-
 
 class CommentSerializer(serializers.ModelSerializer):
     author = PersonSerializer(read_only=True, allow_null=True)
@@ -263,12 +258,14 @@ class TicketViewSet(
     filterset_class = TicketFilter
 
     def get_queryset(self):
-        return (
+        tickets = (
             Ticket.objects.visible_to(self.request.user)
             .select_related("organization", "requester", "assignee", "satisfaction")
-            .prefetch_related(selectors.TAGS_PREFETCH)
             .order_by("-received_at", "-pk")
         )
+        if roles.is_support_staff(self.request.user):
+            tickets = tickets.prefetch_related(selectors.TAGS_PREFETCH)  # staff only (TagsField)
+        return tickets
 
     def perform_create(self, serializer):
         user = self.request.user

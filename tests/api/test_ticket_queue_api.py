@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.clock import pt
 from tickets import services, workspace
@@ -80,6 +82,11 @@ def test_tags_are_shown_filtered_and_changed_by_staff_only(api, tickets, enterpr
     row = staff.get(f"{LIST}{tickets['sync'].pk}/").json()
     assert row["tags"] == ["outage"] and row["waiting_on"] == "customer" and row["escalated"] is False
     assert customer.get(f"{LIST}{tickets['sync'].pk}/").json()["tags"] is None
+    assert any(row["tags"] for row in staff.get(LIST).json()["results"])
+    with CaptureQueriesContext(connection) as read:
+        rows = customer.get(LIST).json()["results"]
+    assert rows and all(row["tags"] is None for row in rows)
+    assert not any("tickets_tag" in query["sql"] for query in read.captured_queries)  # not read to be hidden
     refused = customer.get(LIST, {"tag": "outage"})
     assert refused.status_code == 400 and refused.json()["errors"] == {"tag": ["Tags are for support staff."]}
     changed = staff.patch(f"{LIST}{tickets['labels'].pk}/", {"tags": ["Printer", "hardware"]}, format="json")
