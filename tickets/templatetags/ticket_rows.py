@@ -8,11 +8,11 @@ read the attributes `selectors.with_clock` adds (`state`, `time_left_text`, `sha
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from contracts.models import CalendarKind, Priority
 from portal import clock
+from portal.html import format_html, format_html_join
 from portal.templatetags.portal_format import duration
 from tickets.models import Kind, SlaState, Status, TicketChannel, WaitingOn
 from tickets.selectors import prefetched_tags
