@@ -3,7 +3,7 @@
 Every other part of the portal asks `entitlements_for()`; nothing else derives a tier.
 
 Each process keeps the answers it worked out (the `entitlements` cache) by organization, support day and the
-contracts' change stamp, a number PostgreSQL moves in the same transaction as any write to contracts, add-ons,
+contracts' change stamp, a value PostgreSQL replaces in the same transaction as any write to contracts, add-ons,
 engagements, connectors, Slack channels or response targets (contracts/migrations/0005). Reading the stamp is one
 query; an answer found under it is exactly what the six queries below would give.
 """
@@ -136,7 +136,8 @@ def entitlements_for(organization: Organization, *, at: datetime.datetime | None
 
 def entitlements_for_many(organizations, *, at: datetime.datetime | None = None) -> dict[int, Entitlements]:
     """`entitlements_for()` of several organizations at one moment, by organization id: one query for the
-    contracts' change stamp, and six more for the organizations this process has no answer for under it.
+    contracts' change stamp, and for the organizations this process has no answer for under it, six more and the
+    stamp again (an answer is kept only when no contract write committed while it was read).
 
     Pages and endpoints that list organizations ask this once, never `entitlements_for()` per row.
     """
@@ -153,23 +154,25 @@ def entitlements_for_many(organizations, *, at: datetime.datetime | None = None)
     kept = cache.get_many(keys.values())
     missing = [o for o in organizations if keys[o.pk] not in kept]
     found = _entitlements_of(missing, day) if missing else {}
-    # Kept without the organization, which is the caller's: the answer is put back on the instance asked about.
-    cache.set_many({keys[pk]: dataclasses.replace(e, organization=None) for pk, e in found.items()})
+    # Each of the six queries sees what was committed when it ran: kept only if no write committed meanwhile.
+    if found and contracts_stamp() == stamp:
+        # Kept without the organization, which is the caller's: the answer is put back on the instance asked about.
+        cache.set_many({keys[pk]: dataclasses.replace(e, organization=None) for pk, e in found.items()})
     for o in organizations:
         if o.pk not in found:
             found[o.pk] = dataclasses.replace(kept[keys[o.pk]], organization=o)
     return found
 
 
-def contracts_stamp() -> int | None:
-    """The contracts' change stamp as this transaction sees it (its own writes included), or None where the
-    database keeps none (SQLite, in the demo) or it was emptied (a test database's flush)."""
+def contracts_stamp() -> str | None:
+    """The contracts' change stamp as this statement sees it (the transaction's own writes included), or None
+    where the database keeps none (SQLite, in the demo)."""
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT n FROM contracts_entitlements_stamp WHERE id = 1")
+        cursor.execute("SELECT stamp FROM contracts_entitlements_stamp WHERE id = 1")
         row = cursor.fetchone()
-    return row[0] if row else None
+    return str(row[0]) if row else None
 
 
 def _entitlements_of(organizations: list[Organization], day: datetime.date) -> dict[int, Entitlements]:

@@ -1,11 +1,11 @@
-"""The contracts' change stamp: a number PostgreSQL moves on every write to what entitlements are made of.
+"""The contracts' change stamp: a value PostgreSQL replaces on every write to what entitlements are made of.
 
 `contracts.entitlements` keeps each organization's entitlements of a support day in a process cache under this
-stamp, so a page reads one row instead of six queries. The stamp is moved by triggers in the writing transaction
-itself, whoever writes (services, the admin, a shell, a bulk `update()`), and takes its values from a sequence:
-a rolled-back write never gives its number back, so no cached answer can be taken for a later, different state.
-One row is updated by every writer, which makes concurrent contract writes commit one after the other: a reader
-that sees a stamp sees every write before it. SQLite (the demo) keeps no stamp: entitlements are read each time.
+stamp, so a page reads one row instead of six queries. The stamp is replaced by triggers in the writing transaction
+itself, whoever writes (services, the admin, a shell, a bulk `update()`), with a random UUID: no value is ever
+given again, not after a rolled-back write, a migration undone and done again, nor a restored backup (whose stamp
+is the one its data had). One row is updated by every writer, which makes concurrent contract writes commit one
+after the other. SQLite (the demo) keeps no stamp: entitlements are read each time.
 """
 
 from django.db import migrations
@@ -15,21 +15,21 @@ TABLES = (
     "contracts_addon",
     "contracts_engagement",
     "contracts_contract_connectors",
+    "contracts_connector",
     "contracts_slackchannel",
     "contracts_responsetarget",
 )
 
 CREATE = [
-    "CREATE SEQUENCE contracts_entitlements_stamp_seq",
     """CREATE TABLE contracts_entitlements_stamp (
         id smallint PRIMARY KEY CHECK (id = 1),
-        n bigint NOT NULL
+        stamp uuid NOT NULL
     )""",
-    "INSERT INTO contracts_entitlements_stamp (id, n) VALUES (1, nextval('contracts_entitlements_stamp_seq'))",
+    "INSERT INTO contracts_entitlements_stamp (id, stamp) VALUES (1, gen_random_uuid())",
     """CREATE FUNCTION contracts_entitlements_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO contracts_entitlements_stamp (id, n) VALUES (1, nextval('contracts_entitlements_stamp_seq'))
-        ON CONFLICT (id) DO UPDATE SET n = EXCLUDED.n;
+        INSERT INTO contracts_entitlements_stamp (id, stamp) VALUES (1, gen_random_uuid())
+        ON CONFLICT (id) DO UPDATE SET stamp = EXCLUDED.stamp;
         RETURN NULL;
     END
     $$""",
@@ -44,7 +44,6 @@ DROP = [
     *(f"DROP TRIGGER IF EXISTS entitlements_changed ON {table}" for table in TABLES),
     "DROP FUNCTION IF EXISTS contracts_entitlements_changed()",
     "DROP TABLE IF EXISTS contracts_entitlements_stamp",
-    "DROP SEQUENCE IF EXISTS contracts_entitlements_stamp_seq",
 ]
 
 

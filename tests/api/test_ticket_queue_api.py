@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.clock import pt
 from tickets import services, workspace
+from tickets.api import TicketSerializer
 from tickets.models import SatisfactionRating, Status
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +88,7 @@ def test_tags_are_shown_filtered_and_changed_by_staff_only(api, tickets, enterpr
         rows = customer.get(LIST).json()["results"]
     assert rows and all(row["tags"] is None for row in rows)
     assert not any("tickets_tag" in query["sql"] for query in read.captured_queries)  # not read to be hidden
+    assert TicketSerializer(tickets["sync"]).data["tags"] is None  # no request, no caller known: hidden too
     refused = customer.get(LIST, {"tag": "outage"})
     assert refused.status_code == 400 and refused.json()["errors"] == {"tag": ["Tags are for support staff."]}
     changed = staff.patch(f"{LIST}{tickets['labels'].pk}/", {"tags": ["Printer", "hardware"]}, format="json")

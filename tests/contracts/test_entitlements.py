@@ -180,18 +180,36 @@ def test_a_second_reading_of_the_same_day_is_one_query(acme, make_contract, djan
     assert again.contract is not first.contract  # a copy: the kept answer cannot be changed through a reader
 
 
-def test_the_stamp_moves_with_every_write_and_never_goes_back(acme, make_contract):
+def test_every_write_gives_a_stamp_never_given_before(acme, make_contract):
     before = contracts_stamp()
     make_contract(acme)
     after = contracts_stamp()
-    assert before is not None and after > before
+    assert None not in (before, after) and before != after
     with contextlib.suppress(RuntimeError), transaction.atomic():
         SlackChannel.objects.create(organization=acme, channel_id="C0ROLLBACK")
         rolled_back = contracts_stamp()
         raise RuntimeError("undo")
-    assert contracts_stamp() == after < rolled_back
+    assert contracts_stamp() == after and rolled_back not in (before, after)
     ResponseTarget.objects.filter(pk=-1).update(target_minutes=1)  # a write that changes no row moves it too
-    assert contracts_stamp() > rolled_back
+    assert contracts_stamp() not in (before, after, rolled_back)
+
+
+def test_an_answer_read_while_a_write_lands_is_not_kept(acme, make_contract, monkeypatch, django_assert_num_queries):
+    make_contract(acme, add_ons=["enterprise_support"])
+    read = entitlements_module._entitlements_of
+
+    def read_then_write(organizations, day):
+        found = read(organizations, day)
+        SlackChannel.objects.create(organization=acme, channel_id="C0MEANWHILE")  # lands between the two stamps
+        return found
+
+    monkeypatch.setattr(entitlements_module, "_entitlements_of", read_then_write)
+    assert "C0MEANWHILE" not in entitlements_for(acme, at=AT).slack_channel_ids
+    monkeypatch.setattr(entitlements_module, "_entitlements_of", read)
+    with django_assert_num_queries(1 + 6 + 1):  # not kept: read again, and kept this time
+        assert entitlements_for(acme, at=AT).slack_channel_ids == ("C0MEANWHILE",)
+    with django_assert_num_queries(1):
+        entitlements_for(acme, at=AT)
 
 
 WRITES = {
@@ -220,6 +238,13 @@ def test_any_write_is_seen_by_the_next_reading(acme, make_contract, write):
     assert entitlements_for(acme, at=AT) != cached
 
 
+def test_the_contracts_connectors_are_read_as_they_are_now(acme, make_contract):
+    make_contract(acme, add_ons=["enterprise_support"], connectors=["shopify"])
+    assert [c.name for c in entitlements_for(acme, at=AT).contract.connectors.all()] == ["Shopify"]
+    Connector.objects.filter(slug="shopify").update(name="Shopify Plus")
+    assert [c.name for c in entitlements_for(acme, at=AT).contract.connectors.all()] == ["Shopify Plus"]
+
+
 def test_an_answer_read_inside_a_rolled_back_write_is_never_served(acme, make_contract):
     make_contract(acme, add_ons=["enterprise_support"])
     assert not entitlements_for(acme, at=AT).premium
@@ -240,7 +265,7 @@ def test_many_organizations_mix_kept_and_new_answers(acme, globex, make_contract
     make_contract(acme, add_ons=["enterprise_support"])
     make_contract(globex)
     entitlements_for(acme, at=AT)
-    with django_assert_num_queries(1 + 6):  # the stamp, then one reading for Globex alone
+    with django_assert_num_queries(1 + 6 + 1):  # the stamp, one reading for Globex alone, the stamp again
         both = entitlements_for_many([acme, globex], at=AT)
     assert (both[acme.pk].tier, both[globex.pk].tier) == ("enterprise", "standard")
     assert both[acme.pk].organization is acme and both[globex.pk].organization is globex

@@ -25,6 +25,7 @@ VALUES = [
     mark_safe("<b>kept</b>"),
     django_html.format_html("<i>{}</i>", "<already escaped>"),
     gettext_lazy("Open"),
+    gettext_lazy(mark_safe("<b>safe, and lazy</b>")),
     "ünïcødé ✉ 📎",
 ]
 
