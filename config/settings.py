@@ -286,7 +286,7 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": CACHE_KEY_PREFIX}}
-# Each process keeps the entitlements it worked out, under the contracts' change stamp that PostgreSQL moves on
+# Each process keeps the entitlements it worked out, under the contracts' change stamp that PostgreSQL replaces on
 # every contract write (contracts/migrations/0005): an answer is never older than the stamp read with it.
 CACHES["entitlements"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

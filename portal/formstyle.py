@@ -3,7 +3,8 @@ the widgets of busy pages."""
 
 from django import forms
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import conditional_escape
+
+from portal.html import escape
 
 
 class BootstrapFormMixin:
@@ -20,7 +21,7 @@ class BootstrapFormMixin:
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
-_e = conditional_escape
+_e = escape  # the widgets of a busy page: Django's escaping, without its per-call lazy check
 
 
 def _attrs(attrs: dict) -> str:
