@@ -134,9 +134,12 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
-def ticket_total() -> int:
+def ticket_total() -> int | None:
+    """The number of tickets, or None when the database holds no portal yet (made by hand, or a load cut short)."""
     from django.db import connection
 
+    if "tickets_ticket" not in connection.introspection.table_names():
+        return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM tickets_ticket")
         return cursor.fetchone()[0]
