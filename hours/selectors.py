@@ -4,7 +4,6 @@ Built on hours.models and hours.rules only: nothing here writes, and nothing imp
 """
 
 import datetime
-import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -168,8 +167,8 @@ def forecast_run_out(usage: Usage, *, today: datetime.date) -> datetime.date | N
     if usage.remaining <= 0:
         return min(today, usage.period_end)
     elapsed = (min(today, usage.period_end) - usage.period_start).days + 1
-    per_day = usage.used / elapsed
-    return today + datetime.timedelta(days=math.ceil(usage.remaining / per_day))
+    # remaining ÷ (used ÷ elapsed) days, rounded up, in whole minutes and days: no float rounds a day away
+    return today + datetime.timedelta(days=-(-usage.remaining * elapsed // usage.used))
 
 
 def hours_summary(organization: Organization, *, today: datetime.date | None = None, entitlements=None) -> dict | None:

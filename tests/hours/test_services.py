@@ -688,6 +688,20 @@ def test_hours_summary_and_the_forecast(globex_contract, globex_ticket, log):
     )
 
 
+def test_the_forecast_counts_in_whole_minutes_and_days():
+    # 1 minute used in 49 days, 1 left: it lasts exactly 49 more days. Through a float pace (1/49 a day) the
+    # division gives 49.00000000000001, and the forecast came a day late.
+    start, end = datetime.date(2027, 1, 1), datetime.date(2027, 12, 31)
+    today = start + datetime.timedelta(days=48)
+    usage = selectors.Usage(allotted=2, used=1, period_start=start, period_end=end)
+    assert selectors.forecast_run_out(usage, today=today) == today + datetime.timedelta(days=49)
+    # A part of a day counts as a day: 3 minutes at 3 in 10 days last 10 days, 4 minutes 13⅓, so 14.
+    today = start + datetime.timedelta(days=9)
+    for left, days in ((3, 10), (4, 14)):
+        usage = selectors.Usage(allotted=3 + left, used=3, period_start=start, period_end=end)
+        assert selectors.forecast_run_out(usage, today=today) == today + datetime.timedelta(days=days)
+
+
 def test_hours_summary_is_none_without_an_allotment(acme_contract):
     assert selectors.hours_summary(acme_contract.organization, today=TODAY) is None
 
