@@ -8,7 +8,7 @@ from portal.models import Organization, User
 from portal.text import OneLineField
 from tickets.macros import PLACEHOLDERS
 from tickets.models import Kind, Rating, Status, Ticket, attachment_size_problem
-from tickets.selectors import SORT_CHOICES, QueueView, staff_users
+from tickets.selectors import SORT_CHOICES, QueueView, staff_users, tag_names
 
 # Each level's meaning and examples, in the portal's own words (SPEC, Priorities).
 PRIORITY_HELP = {
@@ -160,7 +160,7 @@ class WorkspaceForm(StaffReplyForm):
             "status": ticket.status,
             "assignee": ticket.assignee_id or "",
             "priority": ticket.priority,
-            "tags": ", ".join(tag.name for tag in ticket.tags.all()),
+            "tags": ", ".join(tag_names(ticket)),
             "visibility": "public",
         }
         return {**values, **{f"{name}_was": values[name] for name in WorkspaceForm.TRACKED}}

@@ -286,17 +286,17 @@ def workspace_context(request, ticket: Ticket, form: WorkspaceForm) -> dict:
     now = timezone.now()
     entitlements = entitlements_for(ticket.organization, at=now)
     thread, attachments = selectors.full_thread(ticket)
+    events = list(ticket.events.select_related("actor"))
     return {
         "ticket": selectors.with_clock([ticket], now=now)[0],
         "thread": thread,
-        "events": ticket.events.select_related("actor"),
+        "events": events,
         "attachments": attachments,
         "form": form,
         "macros": Macro.objects.filter(is_active=True).only("pk", "title"),
         "merge_form": MergeForm(prefix="merge"),
         "cc_form": CcForm.drawn(ticket, prefix="cc"),
-        # merged_into too: the related manager sets it on each row, and would read it row by row if deferred
-        "merged_tickets": ticket.merged_tickets.only("pk", "subject", "merged_into"),
+        "merged_tickets": selectors.merged_into(events),
         "customer": selectors.customer_context(ticket, entitlements, now=now),
         "entitlements": entitlements,
         "is_architect": roles.is_solution_architect(request.user),
@@ -304,12 +304,13 @@ def workspace_context(request, ticket: Ticket, form: WorkspaceForm) -> dict:
 
 
 def workspace_ticket(pk: int) -> Ticket:
-    # Only what the page reads on every ticket is joined: each more join costs PostgreSQL time to plan. The
-    # ticket it was merged into (rare) is read when there is one; the search document (as long as the thread) never.
+    # Only what the page reads on every ticket is joined: each more join costs PostgreSQL time to plan. The tags
+    # come in the same query. The ticket it was merged into (rare) is read when there is one; the search document
+    # (as long as the thread) never.
     return get_object_or_404(
-        Ticket.objects.select_related("organization__account_manager", "requester", "satisfaction")
-        .prefetch_related("tags")
-        .defer("search_vector"),
+        selectors.with_tag_names(
+            Ticket.objects.select_related("organization__account_manager", "requester", "satisfaction")
+        ).defer("search_vector"),
         pk=pk,
     )
 

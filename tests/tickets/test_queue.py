@@ -497,3 +497,24 @@ def test_a_ticket_moved_to_another_organization_takes_its_name(world, enterprise
     with CaptureQueriesContext(connection) as saved:
         again.save(update_fields=["subject", "updated_at"])
     assert not [q for q in saved.captured_queries if "portal_organization" in q["sql"]]
+
+
+def test_a_ticket_link_is_the_address_reverse_gives_under_any_script_prefix():
+    """`work_url` writes the workspace's address from a pattern reversed once per script prefix (a portal served
+    under a path, such as /support/, has its own)."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from tickets.templatetags.ticket_rows import work_url
+
+    before = get_script_prefix()
+    try:
+        for prefix in ("/", "/support/"):
+            set_script_prefix(prefix)
+            for pk in (1, 42, 10**15, "7"):
+                assert work_url(pk) == reverse("tickets:staff_detail", args=[pk])
+            assert work_url(5).startswith(prefix)
+    finally:
+        set_script_prefix(before)
+    # Only a number makes an address: anything else is refused, never written into the link.
+    with pytest.raises(ValueError):
+        work_url('1"><script>')

@@ -12,7 +12,7 @@ from portal.models import Article, Category, Organization
 from portal.refusals import Refusal
 from portal.services import article_save
 from tests.clock import pt
-from tickets import macros, services, workspace
+from tickets import macros, selectors, services, workspace
 from tickets.models import Attachment, Comment, Macro, Tag, Ticket, TicketEvent, TicketPresence, WaitingOn
 
 pytestmark = pytest.mark.django_db
@@ -326,6 +326,20 @@ def test_tags_are_staff_only_and_filter_the_queue(client, ticket, enterprise, su
     assert set(Tag.objects.values_list("name", flat=True)) == {"vip-account", "netsuite"}
 
 
+def test_a_ticket_read_with_its_tag_names_has_them_in_name_order(ticket, enterprise, support_engineer):
+    """The tags read in the ticket's own query are the ticket's tags, in `Tag`'s order, on each database."""
+    organization, customer = enterprise
+    bare = services.ticket_open(organization=organization, requester=customer, subject="Bare", description="d")
+    workspace.ticket_tags_set(ticket=ticket, actor=support_engineer, names="zeta, vip-account, alpha-2, netsuite")
+    rows = {t.pk: t for t in selectors.with_tag_names(Ticket.objects.filter(pk__in=[ticket.pk, bare.pk]))}
+    expected = list(Tag.objects.filter(tickets=ticket).values_list("name", flat=True))
+    assert expected == ["alpha-2", "netsuite", "vip-account", "zeta"]
+    assert rows[ticket.pk].tag_names == expected and selectors.tag_names(rows[ticket.pk]) == expected
+    assert rows[bare.pk].tag_names == [] and selectors.tag_names(bare) == []
+    # A ticket read without them asks its tags.
+    assert selectors.tag_names(Ticket.objects.get(pk=ticket.pk)) == expected
+
+
 # Merge --------------------------------------------------------------------------------------------------
 
 
@@ -603,14 +617,14 @@ def test_the_ticket_pages_keep_their_query_count_as_the_thread_grows(
     assert page.count("📎") == 17  # each public message's file, none of the notes'
 
 
-# The workspace's queries: the user and their groups (2; the session is in the cache), the ticket and its tags
-# (2), the contracts' change stamp (1: the entitlements, worked out when the ticket was opened, are kept under it),
+# The workspace's queries: the user and their groups (2; the session is in the cache), the ticket with its tags
+# (1), the contracts' change stamp (1: the entitlements, worked out when the ticket was opened, are kept under it),
 # the thread and its files (2), the closure days of the support calendar (1: its clock runs), the people who may
 # be copied (1), the side panel's other open tickets, SA hours and last tickets (3; the tally is asked only when
-# there are more than ten other open tickets to count), the tickets merged into this one (1), the macros (1),
-# the assignees (1) and the timeline (1); staff have no membership to read. Not one more for a longer thread,
-# more files, tags, people copied or tickets.
-WORKSPACE_QUERIES = 16
+# there are more than ten other open tickets to count), the macros (1), the assignees (1) and the timeline (1),
+# which also names the tickets merged into this one; staff have no membership to read. Not one more for a longer
+# thread, more files, tags, people copied, merged tickets or tickets.
+WORKSPACE_QUERIES = 14
 
 
 def test_the_workspace_reads_a_fixed_number_of_queries_whatever_the_data(

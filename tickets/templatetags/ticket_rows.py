@@ -6,7 +6,7 @@ read the attributes `selectors.with_clock` adds (`state`, `time_left_text`, `sha
 """
 
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -15,7 +15,7 @@ from portal import clock
 from portal.html import format_html, format_html_join
 from portal.templatetags.portal_format import duration
 from tickets.models import Kind, SlaState, Status, TicketChannel, WaitingOn
-from tickets.selectors import prefetched_tags
+from tickets.selectors import tag_names
 
 register = template.Library()
 
@@ -68,6 +68,22 @@ def deadline(ticket) -> str:
     )
 
 
+_WORK_URL_PARTS: dict[str, tuple[str, str]] = {}
+
+
+@register.filter
+def work_url(pk) -> str:
+    """`reverse("tickets:staff_detail", args=[pk])`, with the address's pattern reversed once per script prefix:
+    the queue links fifty tickets a page and the workspace sixteen, and each reverse() walks the URL resolver."""
+    prefix = get_script_prefix()
+    parts = _WORK_URL_PARTS.get(prefix)
+    if parts is None:
+        marker = 4_242_424_242
+        before, after = reverse("tickets:staff_detail", args=[marker]).split(str(marker))
+        parts = _WORK_URL_PARTS[prefix] = (before, after)
+    return f"{parts[0]}{int(pk)}{parts[1]}"
+
+
 @register.simple_tag
 def queue_row(ticket, query) -> str:
     """One row of the staff queue; `query` is the page's query string (a tag's link keeps it, minus the page)."""
@@ -99,7 +115,7 @@ def queue_row(ticket, query) -> str:
         share_title=share_title,
         deadline=deadline(ticket),
         badge=sla_badge(ticket),
-        url=reverse("tickets:staff_detail", args=[ticket.pk]),
+        url=work_url(ticket.pk),
         subject=ticket.subject,
         escalated=ESCALATED if ticket.is_escalated else "",
         kind=KIND_LABELS.get(ticket.kind, ticket.kind),
@@ -119,11 +135,11 @@ def queue_row(ticket, query) -> str:
 
 
 def _tag_links(ticket, query):
-    for tag in prefetched_tags(ticket):
+    for name in tag_names(ticket):
         params = query.copy()
-        params["tag"] = tag.name
+        params["tag"] = name
         params.pop("page", None)
-        yield "?" + params.urlencode(), tag.name
+        yield "?" + params.urlencode(), name
 
 
 def _waiting(ticket) -> str:
