@@ -3,6 +3,7 @@ from django.db.models import Q
 
 from contracts.models import AddOn, ChangeRequest, Connector, Contract, Engagement, Milestone, Quote
 from portal import roles
+from portal.forms import RowsChoiceField
 from portal.formstyle import BootstrapFormMixin
 from portal.models import User
 
@@ -18,7 +19,7 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
     add_ons = forms.MultipleChoiceField(
         choices=AddOn.Kind.choices, required=False, widget=forms.CheckboxSelectMultiple, label="Add-ons"
     )
-    connectors = forms.ModelMultipleChoiceField(
+    connectors = RowsChoiceField(
         queryset=Connector.objects.filter(is_active=True),
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -1,7 +1,28 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from portal.models import Article, Membership, User
 from portal.text import OneLineField
+
+_KEY_RANGE = range(-(2**63), 2**63)
+
+
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    """Django's ModelMultipleChoiceField that refuses a number no row's key can be before asking the database:
+    SQLite cannot bind an integer past 64 bits (OverflowError: a 500 where a refusal belongs), and PostgreSQL has
+    no such key either. A single choice needs none of this: Django's exact lookup already answers "no row"."""
+
+    def clean(self, value):
+        for item in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(str(item))  # as an integer key reads it: signs, spaces and underscores too
+            except ValueError:
+                continue  # no number at all: Django refuses it as it does
+            if number not in _KEY_RANGE:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item}
+                )
+        return super().clean(value)
 
 
 class ProfileForm(forms.ModelForm):

@@ -3,6 +3,7 @@ from django.db.models import Exists, OuterRef
 from django.forms.models import ModelChoiceIterator
 
 from contracts.models import Priority, Tier
+from portal.forms import RowsChoiceField
 from portal.formstyle import BootstrapFormMixin
 from portal.models import Organization, User
 from portal.text import OneLineField
@@ -75,7 +76,7 @@ class SupportRequestForm(BootstrapFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="What happened, what you expected, and the order or SKU numbers involved.",
     )
-    ccs = forms.ModelMultipleChoiceField(
+    ccs = RowsChoiceField(
         queryset=User.objects.none(), required=False, label="Copy colleagues", widget=forms.CheckboxSelectMultiple
     )
     attachments = MultipleFileField(required=False, help_text="Screenshots, exports or logs; up to 10 MB each.")
@@ -199,7 +200,7 @@ class MergeForm(BootstrapFormMixin, forms.Form):
 
 
 class CcForm(BootstrapFormMixin, forms.Form):
-    ccs = forms.ModelMultipleChoiceField(
+    ccs = RowsChoiceField(
         queryset=User.objects.none(), required=False, label="People copied", widget=forms.CheckboxSelectMultiple
     )
 
