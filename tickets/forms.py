@@ -152,7 +152,16 @@ class WorkspaceForm(StaffReplyForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_users()
+        # The choices show each person's name (or address): only those columns are read.
+        self.fields["assignee"].queryset = staff_users().only("pk", "full_name", "email")
+
+    def ticket_fields(self):
+        """The ticket's own fields, side by side under the message."""
+        return [self[name] for name in ("status", "assignee", "priority")]
+
+    def change_fields(self):
+        """Why the priority changes, and the tags."""
+        return [self["priority_reason"], self["tags"]]
 
     @staticmethod
     def shown(ticket) -> dict:
