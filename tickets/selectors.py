@@ -1,6 +1,7 @@
 """Reads about tickets shared by pages, the API and reports."""
 
 import datetime
+import functools
 
 from django.db.models import Count, F, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery, TextChoices
 from django.db.models.functions import TruncMonth
@@ -204,6 +205,12 @@ QUEUE_ROW_FIELDS = (
 )
 
 
+@functools.cache
+def _tags_of_outer_ticket() -> QuerySet[Tag]:
+    # Built once: each use clones it (Subquery does), which costs less than building the filter again.
+    return Tag.objects.filter(tickets=OuterRef("pk")).order_by("name").values("name")
+
+
 class TagNames(Subquery):
     """A ticket's tag names in name order, read in the ticket's own query: a scalar subquery a row that gives them
     as one JSON list, instead of a second query for the tags (and, on a list, a related manager built for each
@@ -212,8 +219,8 @@ class TagNames(Subquery):
 
     output_field = JSONField()
 
-    def __init__(self, ticket="pk"):
-        super().__init__(Tag.objects.filter(tickets=OuterRef(ticket)).order_by("name").values("name"))
+    def __init__(self):
+        super().__init__(_tags_of_outer_ticket())
 
     def as_postgresql(self, compiler, connection, **extra_context):
         template = "(SELECT COALESCE(jsonb_agg(names.name ORDER BY names.name), '[]') FROM (%(subquery)s) names)"
