@@ -61,7 +61,7 @@ class TagsField(serializers.ListField):
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    organization = RefSerializer(read_only=True)
+    organization = RefSerializer(source="organization_ref", read_only=True)
     subject = OneLineSerializerField(max_length=200, help_text="One line: line breaks become spaces.")
     organization_id = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.none(),
@@ -260,7 +260,7 @@ class TicketViewSet(
     def get_queryset(self):
         tickets = (
             Ticket.objects.visible_to(self.request.user)
-            .select_related("organization", "requester", "assignee", "satisfaction")
+            .select_related("requester", "assignee", "satisfaction")  # the organization: its id and name on the row
             .order_by("-received_at", "-pk")
         )
         if roles.is_support_staff(self.request.user):

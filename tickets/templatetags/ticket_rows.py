@@ -121,7 +121,7 @@ def queue_row(ticket, query) -> str:
         kind=KIND_LABELS.get(ticket.kind, ticket.kind),
         channel=CHANNEL_LABELS.get(ticket.channel, ticket.channel),
         tags=tags,
-        organization=ticket.organization.name,
+        organization=ticket.organization_name,
         tier=(ticket.tier or "no contract").title(),
         premium=PREMIUM if ticket.premium else "",
         priority=PRIORITY_LABELS.get(ticket.priority, ticket.priority),
