@@ -360,7 +360,7 @@ def full_thread(ticket: Ticket) -> tuple[list[Comment], list[Attachment]]:
     return comments, files.get(None, [])
 
 
-def merged_into(events) -> list[int]:
+def merged_in(events) -> list[int]:
     """The numbers of the tickets merged into a ticket, in the order they were merged, read from its timeline:
     each merge writes a line there that names the duplicate, in the merge's own transaction
     (`workspace.ticket_merge`), so the page that shows the timeline needs no query of its own for them."""

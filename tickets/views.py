@@ -296,7 +296,7 @@ def workspace_context(request, ticket: Ticket, form: WorkspaceForm) -> dict:
         "macros": Macro.objects.filter(is_active=True).only("pk", "title"),
         "merge_form": MergeForm(prefix="merge"),
         "cc_form": CcForm.drawn(ticket, prefix="cc"),
-        "merged_tickets": selectors.merged_into(events),
+        "merged_tickets": selectors.merged_in(events),
         "customer": selectors.customer_context(ticket, entitlements, now=now),
         "entitlements": entitlements,
         "is_architect": roles.is_solution_architect(request.user),
