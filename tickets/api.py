@@ -1,12 +1,12 @@
 import django_filters
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from config.api import visible_organizations
+from config.api import ErrorSerializer, visible_organizations
 from config.pagination import KeysetPagination
 from contracts.models import Priority, TargetSource
 from portal import roles
@@ -349,7 +349,10 @@ class TicketViewSet(
 
     @extend_schema(
         request=SatisfactionSerializer,
-        responses={201: SatisfactionSerializer},
+        responses={
+            201: SatisfactionSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="`already_rated`: the ticket has its rating already."),
+        },
         description=(
             "The requester rates their solved (or closed) ticket: `rating` is `good` or `bad`, with an optional "
             "`comment`. Once per ticket; a second rating answers 409 `already_rated`, an open ticket 400 "
