@@ -109,8 +109,9 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if IS_POSTGRES and env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
     # Parameters travel apart from the SQL (server-side binding), so a statement's text is the same whatever its
-    # values, and psycopg prepares each one a connection has run five times: PostgreSQL then parses and plans it
-    # once per connection instead of on every request (with CONN_MAX_AGE, a connection lives across requests).
+    # values, and psycopg prepares each one a connection has run five times: PostgreSQL then parses it once per
+    # connection, and plans it once where its plan does not depend on its values (it keeps planning the others for
+    # each run's values). This pays with CONN_MAX_AGE, where a connection lives across requests.
     # A pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without
     # max_prepared_statements) needs DATABASE_PREPARED_STATEMENTS=false.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})

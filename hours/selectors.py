@@ -168,7 +168,10 @@ def forecast_run_out(usage: Usage, *, today: datetime.date) -> datetime.date | N
         return min(today, usage.period_end)
     elapsed = (min(today, usage.period_end) - usage.period_start).days + 1
     # remaining ÷ (used ÷ elapsed) days, rounded up, in whole minutes and days: no float rounds a day away
-    return today + datetime.timedelta(days=-(-usage.remaining * elapsed // usage.used))
+    days = -(-usage.remaining * elapsed // usage.used)
+    if days > (datetime.date.max - today).days:
+        return datetime.date.max  # a minute used against hundreds of hours: past any calendar, never a crash
+    return today + datetime.timedelta(days=days)
 
 
 def hours_summary(organization: Organization, *, today: datetime.date | None = None, entitlements=None) -> dict | None:

@@ -13,6 +13,7 @@ class RowsChoiceField(forms.ModelMultipleChoiceField):
     no such key either. A single choice needs none of this: Django's exact lookup already answers "no row"."""
 
     def clean(self, value):
+        value = self.prepare_value(value)  # rows given as instances become their keys, as Django's clean does
         for item in value if isinstance(value, list | tuple) else ():
             try:
                 number = int(str(item))  # as an integer key reads it: signs, spaces and underscores too

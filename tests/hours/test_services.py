@@ -702,6 +702,26 @@ def test_the_forecast_counts_in_whole_minutes_and_days():
         assert selectors.forecast_run_out(usage, today=today) == today + datetime.timedelta(days=days)
 
 
+def test_a_pace_that_never_runs_out_is_no_crash():
+    # One minute used in a year, with 9,000 left: the pace's day is past any calendar (it raised OverflowError).
+    start, end = datetime.date(2027, 1, 1), datetime.date(2027, 12, 31)
+    usage = selectors.Usage(allotted=9001, used=1, period_start=start, period_end=end)
+    assert selectors.forecast_run_out(usage, today=end) == datetime.date.max
+
+
+def test_the_progress_bar_gives_a_run_out_day_only_within_the_contract_year():
+    from django.template.loader import render_to_string
+
+    start, end = datetime.date(2027, 1, 1), datetime.date(2027, 12, 31)
+    summary = {"used": 60, "allotted": 600, "remaining": 540, "overage": 0, "percent": 10, "bar_percent": 10}
+    summary |= {"period_start": start, "period_end": end}
+    within = render_to_string("hours/_progress.html", {"summary": summary | {"forecast_run_out": end}})
+    assert "at this pace the hours run out around" in within
+    for later in (end + datetime.timedelta(days=1), datetime.date.max):
+        after = render_to_string("hours/_progress.html", {"summary": summary | {"forecast_run_out": later}})
+        assert "at this pace the hours last the contract year" in after and "run out around" not in after
+
+
 def test_hours_summary_is_none_without_an_allotment(acme_contract):
     assert selectors.hours_summary(acme_contract.organization, today=TODAY) is None
 

@@ -30,3 +30,5 @@ def test_keys_in_range_are_still_chosen_and_unknown_ones_refused(make_user):
     with pytest.raises(ValidationError) as refused:
         field.clean(["ten"])
     assert refused.value.code == "invalid_pk_value"
+    # Rows given as instances (a disabled field's initial value, say) are read by their keys.
+    assert list(field.clean(people[:1])) == people[:1]

@@ -5,6 +5,8 @@ included templates: the queue draws fifty rows a page, and the template engine t
 read the attributes `selectors.with_clock` adds (`state`, `time_left_text`, `share_left`, `urgency`, `waited`).
 """
 
+import functools
+
 from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -68,20 +70,19 @@ def deadline(ticket) -> str:
     )
 
 
-_WORK_URL_PARTS: dict[str, tuple[str, str]] = {}
+@functools.lru_cache(maxsize=8)
+def _work_url_parts(prefix: str) -> tuple[str, str]:
+    marker = 4_242_424_242
+    before, after = reverse("tickets:staff_detail", args=[marker]).split(str(marker))
+    return before, after
 
 
 @register.filter
 def work_url(pk) -> str:
     """`reverse("tickets:staff_detail", args=[pk])`, with the address's pattern reversed once per script prefix:
     the queue links fifty tickets a page and the workspace sixteen, and each reverse() walks the URL resolver."""
-    prefix = get_script_prefix()
-    parts = _WORK_URL_PARTS.get(prefix)
-    if parts is None:
-        marker = 4_242_424_242
-        before, after = reverse("tickets:staff_detail", args=[marker]).split(str(marker))
-        parts = _WORK_URL_PARTS[prefix] = (before, after)
-    return f"{parts[0]}{int(pk)}{parts[1]}"
+    before, after = _work_url_parts(get_script_prefix())
+    return f"{before}{int(pk)}{after}"
 
 
 @register.simple_tag
