@@ -20,6 +20,7 @@ from tickets.models import Kind, SlaState, Status, TicketChannel, WaitingOn
 from tickets.selectors import tag_names
 
 register = template.Library()
+register.filter("tag_names", tag_names)  # the workspace's tags, read where the selectors read them
 
 # Labels by stored value (a model's get_FOO_display() rebuilds its choices on every call).
 KIND_LABELS = dict(Kind.choices)
